@@ -1,0 +1,10 @@
+"""morphax: NumPy programs traced, transformed and compiled with XLA."""
+
+from ._config import config
+from .runtime.array import Array
+from .runtime.backend import (default_backend, device_count, devices,
+                              local_device_count, local_devices, process_index)
+from .runtime.dispatch import device_get, device_put
+from . import lax
+
+__version__ = "0.1.0"

@@ -1,0 +1,151 @@
+"""Lowering to StableHLO: MLIR types for avals, the rule context, helpers
+that rules share (constants, reducer regions), and single-primitive modules.
+"""
+
+import numpy as np
+from jaxlib.mlir import ir
+from jaxlib.mlir._mlir_libs import _chlo, _stablehlo
+from jaxlib.mlir.dialects import func, stablehlo
+
+from ..core import avals as avals_lib
+
+
+def make_context():
+  """A fresh MLIR context with the StableHLO and CHLO dialects loaded."""
+  ctx = ir.Context()
+  _stablehlo.register_dialect(ctx)
+  _chlo.register_dialect(ctx)
+  return ctx
+
+
+_IR_ELEMENT_TYPES = {
+    avals_lib.bool_: lambda: ir.IntegerType.get_signless(1),
+    avals_lib.int8: lambda: ir.IntegerType.get_signless(8),
+    avals_lib.int16: lambda: ir.IntegerType.get_signless(16),
+    avals_lib.int32: lambda: ir.IntegerType.get_signless(32),
+    avals_lib.int64: lambda: ir.IntegerType.get_signless(64),
+    avals_lib.uint8: lambda: ir.IntegerType.get_unsigned(8),
+    avals_lib.uint16: lambda: ir.IntegerType.get_unsigned(16),
+    avals_lib.uint32: lambda: ir.IntegerType.get_unsigned(32),
+    avals_lib.uint64: lambda: ir.IntegerType.get_unsigned(64),
+    avals_lib.bfloat16: ir.BF16Type.get,
+    avals_lib.float16: ir.F16Type.get,
+    avals_lib.float32: ir.F32Type.get,
+    avals_lib.float64: ir.F64Type.get,
+    avals_lib.complex64: lambda: ir.ComplexType.get(ir.F32Type.get()),
+    avals_lib.complex128: lambda: ir.ComplexType.get(ir.F64Type.get()),
+}
+
+
+def element_type(dtype):
+  """The MLIR element type of a numpy dtype (inside an active context)."""
+  return _IR_ELEMENT_TYPES[np.dtype(dtype)]()
+
+
+def tensor_type(aval_or_shape, dtype=None):
+  """`tensor<...>` for an aval, or for an explicit (shape, dtype)."""
+  if dtype is None:
+    shape, dtype = aval_or_shape.shape, aval_or_shape.dtype
+  else:
+    shape = aval_or_shape
+  return ir.RankedTensorType.get(shape, element_type(dtype))
+
+
+def i64_array(values):
+  """A `array<i64: ...>` attribute (dimension lists, strides, ...)."""
+  return ir.DenseI64ArrayAttr.get([int(v) for v in values])
+
+
+def constant(value, dtype, shape=()):
+  """A stablehlo.constant holding `value` (a scalar is broadcast to `shape`,
+  so a big fill costs one scalar to build)."""
+  dtype = np.dtype(dtype)
+  array = np.asarray(value)
+  if array.ndim == 0 and shape != ():
+    scalar = constant(array, dtype, ())
+    return stablehlo.broadcast_in_dim(tensor_type(shape, dtype), scalar,
+                                      i64_array([]))
+  shape = array.shape
+  array = np.ascontiguousarray(array.astype(dtype))
+  if dtype == avals_lib.bool_:
+    array = np.packbits(array, bitorder="little")
+  elif dtype == avals_lib.bfloat16:
+    array = array.view(np.uint16)
+  attr = ir.DenseElementsAttr.get(array, type=element_type(dtype), shape=shape)
+  return stablehlo.constant(attr)
+
+
+def scalar_constant(value, dtype):
+  return constant(value, dtype, ())
+
+
+def broadcast_to(x, aval_out):
+  """Broadcasts a rank-0 value `x` to the shape of `aval_out`."""
+  return stablehlo.broadcast_in_dim(tensor_type(aval_out), x, i64_array([]))
+
+
+def make_region(region, arg_types, body):
+  """Fills `region` with one block taking `arg_types`; `body(*args)` returns
+  the values the block yields (stablehlo.return)."""
+  block = region.blocks.append(*arg_types)
+  with ir.InsertionPoint(block):
+    outs = body(*block.arguments)
+    if not isinstance(outs, (list, tuple)):
+      outs = [outs]
+    stablehlo.return_(list(outs))
+  return block
+
+
+def scalar_type(dtype):
+  return tensor_type((), dtype)
+
+
+class LoweringRuleContext:
+  """What a lowering rule sees besides its operands."""
+  __slots__ = ("module_context", "avals_in", "avals_out")
+
+  def __init__(self, module_context, avals_in, avals_out):
+    self.module_context = module_context
+    self.avals_in = avals_in
+    self.avals_out = avals_out
+
+
+class ModuleContext:
+  """State shared by every rule lowering into one module."""
+  __slots__ = ("context", "module", "platform")
+
+  def __init__(self, context, module, platform):
+    self.context = context
+    self.module = module
+    self.platform = platform
+
+
+def abstract_eval(prim, avals_in, params):
+  """Output avals of `prim`, always as a list."""
+  out = prim.abstract_eval(*avals_in, **params)
+  return list(out) if prim.multiple_results else [out]
+
+
+def lower_primitive_module(prim, avals_in, params, platform="cpu"):
+  """A `main` function applying one primitive to arguments of `avals_in`.
+
+  Returns (module, avals_out); used by eager dispatch.
+  """
+  avals_out = abstract_eval(prim, avals_in, params)
+  ctx = make_context()
+  with ctx, ir.Location.name(prim.name):
+    module = ir.Module.create()
+    module_ctx = ModuleContext(ctx, module, platform)
+    in_types = [tensor_type(a) for a in avals_in]
+    out_types = [tensor_type(a) for a in avals_out]
+    with ir.InsertionPoint(module.body):
+      main = func.FuncOp("main", (in_types, out_types))
+      main.sym_visibility = ir.StringAttr.get("public")
+      block = main.add_entry_block()
+    with ir.InsertionPoint(block):
+      rule_ctx = LoweringRuleContext(module_ctx, list(avals_in), avals_out)
+      outs = prim.lower(rule_ctx, *block.arguments, **params)
+      if not prim.multiple_results:
+        outs = [outs]
+      func.ReturnOp(list(outs))
+  return module, avals_out

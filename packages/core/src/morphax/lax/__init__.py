@@ -1,0 +1,15 @@
+"""morphax.lax: the primitives' public functions, with jax.lax's names.
+
+Each ops module lists its public functions in `__all__`; this namespace is
+their union.
+"""
+
+from ..ops.bits import *  # noqa: F401,F403
+from ..ops.convert import *  # noqa: F401,F403
+from ..ops.elementwise import *  # noqa: F401,F403
+from ..ops.indexing import *  # noqa: F401,F403
+from ..ops.linalg import *  # noqa: F401,F403
+from ..ops.reduction import *  # noqa: F401,F403
+from ..ops.shape import *  # noqa: F401,F403
+from ..ops.sort import *  # noqa: F401,F403
+from ..ops.window import *  # noqa: F401,F403

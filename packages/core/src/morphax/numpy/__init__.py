@@ -1,0 +1,1 @@
+"""morphax.numpy: NumPy's API on morphax arrays, written on morphax.lax."""

@@ -1,0 +1,196 @@
+"""Eager execution: each primitive runs as a cached single-primitive
+executable, keyed by primitive, params, input avals and device.
+"""
+
+import numpy as np
+from jaxlib import _jax
+from jaxlib import xla_client as xc
+
+from ..core import avals as avals_lib
+from ..core import trace as trace_lib
+from ..core import tree
+from ..core.trace import Tracer
+from ..interpreters import lowering
+from . import backend
+from .array import Array, put, sharding_for
+
+# --- Host values into Arrays ----------------------------------------------
+
+NOT_AN_ARRAY_MESSAGE = (
+    "{where}: expected an array, a numpy array or a Python scalar, got a value "
+    "of type {type}: {value!r:.80}")
+
+
+def host_aval(x, where="device_put"):
+  """(numpy value of the canonical dtype, aval) of a host value."""
+  if isinstance(x, (bool, int, float, complex)):
+    dtype, weak = avals_lib.python_scalar_dtype(x)
+    if weak and avals_lib.is_integer(dtype):
+      info = np.iinfo(dtype)
+      if not info.min <= x <= info.max:
+        raise OverflowError(
+            f"{where}: Python int {x} is too large for {dtype.name}"
+            + ("" if avals_lib.x64_enabled() else
+               " (64-bit types need jax_enable_x64)"))
+    value = np.asarray(x, dtype)
+    return value, avals_lib.ShapedArray((), dtype, weak)
+  if isinstance(x, (np.ndarray, np.generic)):
+    value = x
+  elif isinstance(x, (list, tuple)) or hasattr(x, "__array__"):
+    try:
+      value = np.asarray(x)
+    except (ValueError, TypeError) as e:
+      raise TypeError(f"{where}: cannot convert {type(x).__name__} to an array: {e}") from None
+    if value.dtype == object:
+      raise TypeError(NOT_AN_ARRAY_MESSAGE.format(
+          where=where, type=type(x).__name__, value=x))
+  else:
+    raise TypeError(NOT_AN_ARRAY_MESSAGE.format(
+        where=where, type=type(x).__name__, value=x))
+  dtype = avals_lib.canonicalize_dtype(value.dtype)
+  if value.dtype != dtype:
+    value = value.astype(dtype)
+  return value, avals_lib.ShapedArray(value.shape, dtype, False)
+
+
+def to_array(x, device=None, where="device_put"):
+  """`x` as an Array (uncommitted unless `device` is given)."""
+  if type(x) is Array:
+    return x if device is None else _move(x, device, committed=True)
+  if isinstance(x, Tracer):
+    raise TypeError(f"{where}: got a tracer {x.aval} where a concrete value was expected")
+  value, aval = host_aval(x, where)
+  if device is None:
+    return put(value, aval, backend.default_device(), committed=False)
+  return put(value, aval, _check_device(device), committed=True)
+
+
+def _check_device(device):
+  if not isinstance(device, xc.Device):
+    raise TypeError(
+        f"device_put: expected a Device (from morphax.devices()), got "
+        f"{type(device).__name__}: {device!r:.80}")
+  return device
+
+
+def _move(x, device, committed):
+  device = _check_device(device)
+  if x._device == device:
+    return x if x._committed == committed else Array(x._buf, x.aval, device, committed)
+  return put(np.asarray(x._buf), x.aval, device, committed)
+
+
+def device_put(x, device=None):
+  """Places the leaves of pytree `x` on `device` (committed), or on the
+  default device (uncommitted) when `device` is None."""
+  return tree.tree_map(lambda leaf: to_array(leaf, device), x)
+
+
+def device_get(x):
+  """Copies the Array leaves of pytree `x` to host numpy arrays."""
+  def get(leaf):
+    if isinstance(leaf, Array):
+      return np.asarray(leaf)
+    return leaf
+  return tree.tree_map(get, x)
+
+
+# --- Eager primitive application -------------------------------------------
+
+DEVICE_CONFLICT_MESSAGE = (
+    "{prim}: arguments are committed to different devices: {devices}. Move "
+    "them to one device with morphax.device_put(x, device) first.")
+
+
+class _Executable:
+  """A compiled single-primitive program with its result handlers."""
+  __slots__ = ("executable", "handlers", "avals_out", "multiple_results")
+
+  def __init__(self, executable, handlers, avals_out, multiple_results):
+    self.executable = executable
+    self.handlers = handlers
+    self.avals_out = avals_out
+    self.multiple_results = multiple_results
+
+
+_cache = {}
+
+
+def compile_module(module, devices):
+  client = devices[0].client
+  return client.compile_and_load(
+      str(module), xc._xla.DeviceList(tuple(devices)), xc.CompileOptions())
+
+
+def _compile_primitive(prim, params, avals_in, device, committed):
+  module, avals_out = lowering.lower_primitive_module(
+      prim, avals_in, params, platform=device.platform)
+  executable = compile_module(module, [device])
+  sharding = sharding_for(device)
+  handlers = [_jax.array_result_handler(a, sharding, committed, _skip_checks=True)
+              for a in avals_out]
+  return _Executable(executable, handlers, avals_out, prim.multiple_results)
+
+
+def _params_key(prim, params):
+  key = tuple(params.items())
+  try:
+    hash(key)
+  except TypeError:
+    bad = [k for k, v in params.items() if _unhashable(v)]
+    raise TypeError(
+        f"{prim.name}: parameters {bad} must be hashable (use tuples, not "
+        "lists or arrays)") from None
+  return key
+
+
+def _unhashable(v):
+  try:
+    hash(v)
+    return False
+  except TypeError:
+    return True
+
+
+def apply_primitive(prim, args, params):
+  """Runs `prim` on concrete arguments now; returns Array(s)."""
+  device = None
+  committed = False
+  for a in args:
+    if type(a) is Array and a._committed:
+      if device is None:
+        device = a._device
+        committed = True
+      elif a._device != device:
+        raise ValueError(DEVICE_CONFLICT_MESSAGE.format(
+            prim=prim.name,
+            devices=sorted({str(x._device) for x in args if type(x) is Array and x._committed})))
+  if device is None:
+    device = backend.default_device()
+  arrays = []
+  for a in args:
+    if type(a) is not Array:
+      a = to_array(a, where=prim.name)
+    if a._device != device:
+      a = _move(a, device, committed=False)
+    arrays.append(a)
+  avals = tuple(a.aval for a in arrays)
+  key = (prim, _params_key(prim, params), avals, device, committed)
+  entry = _cache.get(key)
+  if entry is None:
+    entry = _cache[key] = _compile_primitive(prim, params, avals, device, committed)
+  bufs = entry.executable.execute_sharded(
+      [a._buf for a in arrays]).consume_with_handlers(entry.handlers)
+  outs = [Array(b, aval, device, committed)
+          for b, aval in zip(bufs, entry.avals_out)]
+  return outs if entry.multiple_results else outs[0]
+
+
+class EvalTrace(trace_lib.Trace):
+  """The top-level trace: primitives run eagerly on devices."""
+
+  def process_primitive(self, primitive, args, params):
+    return apply_primitive(primitive, args, params)
+
+
+trace_lib.set_default_trace(EvalTrace())
