@@ -6,5 +6,6 @@ from .runtime.backend import (default_backend, device_count, devices,
                               local_device_count, local_devices, process_index)
 from .runtime.dispatch import device_get, device_put
 from . import lax
+from . import numpy
 
 __version__ = "0.1.0"
