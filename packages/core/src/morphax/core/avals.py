@@ -193,7 +193,7 @@ def dtype_and_weak_type(x):
   aval = getattr(x, "aval", None)
   if aval is not None:
     return aval.dtype, aval.weak_type
-  if isinstance(x, (bool, int, float, complex)):
+  if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
     return python_scalar_dtype(x)
   if isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic)):
     return canonicalize_dtype(x), False

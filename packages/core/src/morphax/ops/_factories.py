@@ -47,7 +47,7 @@ def aval_of(x):
   aval = getattr(x, "aval", None)
   if aval is not None:
     return aval
-  if isinstance(x, (bool, int, float, complex)):
+  if is_python_scalar(x):
     dtype, weak = avals_lib.python_scalar_dtype(x)
     return ShapedArray((), dtype, weak)
   if isinstance(x, (np.ndarray, np.generic)):
@@ -58,7 +58,10 @@ def aval_of(x):
 
 
 def is_python_scalar(x):
-  return isinstance(x, (bool, int, float, complex)) and not isinstance(x, Tracer)
+  """True for Python's own scalars (weakly typed); numpy scalars such as
+  np.float64 subclass float but carry a real dtype, so they are not."""
+  return (isinstance(x, (bool, int, float, complex))
+          and not isinstance(x, (np.generic, Tracer)))
 
 
 def _scalar_like(name, x, dtype):

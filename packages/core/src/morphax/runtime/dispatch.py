@@ -23,7 +23,7 @@ NOT_AN_ARRAY_MESSAGE = (
 
 def host_aval(x, where="device_put"):
   """(numpy value of the canonical dtype, aval) of a host value."""
-  if isinstance(x, (bool, int, float, complex)):
+  if isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic):
     dtype, weak = avals_lib.python_scalar_dtype(x)
     if weak and avals_lib.is_integer(dtype):
       info = np.iinfo(dtype)
@@ -116,10 +116,18 @@ class _Executable:
 _cache = {}
 
 
+def compile_options(devices):
+  """Options for a single-replica program placed on `devices[0]`."""
+  options = xc.CompileOptions()
+  options.device_assignment = xc._xla.DeviceAssignment.create(
+      np.array([[d.id for d in devices]]).T)
+  return options
+
+
 def compile_module(module, devices):
   client = devices[0].client
   return client.compile_and_load(
-      str(module), xc._xla.DeviceList(tuple(devices)), xc.CompileOptions())
+      str(module), xc._xla.DeviceList(tuple(devices)), compile_options(devices))
 
 
 def _compile_primitive(prim, params, avals_in, device, committed):

@@ -1,0 +1,49 @@
+"""The test matrix: one session per package, each in its own environment
+holding only that package and what it declares (so an undeclared import of
+a sibling fails), plus the cross-package integration tests.
+
+    nox                 every test session (what `make test` and CI run)
+    nox -s bench        the benchmark suite against real JAX (not in CI)
+"""
+
+import nox
+
+nox.options.sessions = ["core", "integration"]
+nox.options.reuse_existing_virtualenvs = True
+
+# Oldest numpy jaxlib supports, and the newest release.
+NUMPY_VERSIONS = ["2.0.2", "latest"]
+# pytest-xdist spreads the compile-bound tests over both cores.
+TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6.100", "scipy>=1.13"]
+PYTEST = ["pytest", "-q", "-n", "2", "-p", "no:cacheprovider"]
+
+
+def _install_numpy(session, version):
+  if version == "latest":
+    session.install("--upgrade", "numpy")
+  else:
+    session.install(f"numpy=={version}")
+
+
+@nox.session
+@nox.parametrize("numpy", NUMPY_VERSIONS)
+def core(session, numpy):
+  """morphax alone, under the oldest and the newest supported numpy."""
+  session.install("./packages/core", *TEST_TOOLS)
+  _install_numpy(session, numpy)
+  session.run("python", "-c", "import numpy, jaxlib; print('numpy', numpy.__version__, 'jaxlib', jaxlib.__version__)")
+  session.run(*PYTEST, "packages/core/tests", *session.posargs)
+
+
+@nox.session
+def integration(session):
+  """Cross-package tests with every package installed."""
+  session.install("./packages/core", *TEST_TOOLS)
+  session.run(*PYTEST, "tests", *session.posargs)
+
+
+@nox.session
+def bench(session):
+  """morphax side by side with real JAX at the version of the pinned jaxlib."""
+  session.install("./packages/core", "jax==0.10.2")
+  session.run("python", "benchmarks/run.py", *session.posargs)
