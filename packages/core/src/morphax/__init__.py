@@ -5,6 +5,7 @@ from .runtime.array import Array
 from .runtime.backend import (default_backend, device_count, devices,
                               local_device_count, local_devices, process_index)
 from .runtime.dispatch import device_get, device_put
+from . import dtypes
 from . import lax
 from . import numpy
 

@@ -298,6 +298,25 @@ def _prod(xs):
 prod = _prod
 
 
+class HostValue:
+  """A host (numpy) value with an explicit aval, so that it can be weakly
+  typed: lax ops turn a Python scalar operand into one of these, carrying
+  the dtype of the array it meets and weak_type=True, as JAX's weak scalars
+  do. The runtime transfers it like any numpy value; traces make it a
+  constant."""
+  __slots__ = ("value", "aval")
+
+  def __init__(self, value, weak_type):
+    self.value = value
+    self.aval = ShapedArray(value.shape, value.dtype, weak_type)
+
+  def __array__(self, dtype=None, copy=None):
+    return self.value if dtype is None else self.value.astype(dtype)
+
+  def __repr__(self):
+    return f"HostValue({self.value!r}, weak_type={self.aval.weak_type})"
+
+
 def check_shape(shape, name="shape"):
   """Normalizes a shape to a tuple of non-negative Python ints."""
   if isinstance(shape, (int, np.integer)):

@@ -5,7 +5,7 @@ binary ops, plus the argument checks every op family shares.
 import numpy as np
 
 from ..core import avals as avals_lib
-from ..core.avals import ShapedArray
+from ..core.avals import HostValue, ShapedArray
 from ..core.primitive import define_primitive
 from ..core.trace import Tracer
 
@@ -87,8 +87,9 @@ def match_scalars(name, args):
   if not arrays:
     return args
   aval = aval_of(arrays[0])
-  # A zero-stride view: no host memory for the broadcast.
-  return [np.broadcast_to(_scalar_like(name, a, aval.dtype), aval.shape)
+  # A zero-stride view (no host memory for the broadcast), weakly typed as
+  # the Python scalar was.
+  return [HostValue(np.broadcast_to(_scalar_like(name, a, aval.dtype), aval.shape), True)
           if is_python_scalar(a) else a for a in args]
 
 

@@ -2,12 +2,82 @@
 hyperbolic functions, special functions, rounding, sign, abs, complex parts.
 """
 
+import builtins
+import enum
+import operator
+
+import numpy as np
 from jaxlib.mlir.dialects import chlo, stablehlo as hlo
 
-from ._factories import FLOAT, INEXACT, NUMERIC, bind_binop, binop, unop
+from ..core import avals as avals_lib
+from ..core.avals import ShapedArray
+from ..core.primitive import define_primitive, set_rule
+from ..interpreters.lowering import constant, tensor_type
+from ._factories import (ANY, COMPLEX, FLOAT, INEXACT, NUMERIC, REAL, SIGNED,
+                         bind_binop, binop, check_dtype, match_scalars,
+                         nary_abstract_eval, unop)
 
-__all__ = ["add", "sub", "mul", "sin", "exp"]
+__all__ = [
+    "RoundingMethod",
+    "add", "sub", "mul", "div", "rem", "pow", "integer_pow", "neg", "max",
+    "min", "nextafter", "atan2",
+    "abs", "sign", "floor", "ceil", "round", "is_finite",
+    "exp", "exp2", "expm1", "log", "log1p", "logistic", "sqrt", "rsqrt", "cbrt",
+    "square",
+    "tan", "sin", "cos", "asin", "acos", "atan", "sinh", "cosh", "tanh",
+    "asinh", "acosh", "atanh",
+    "erf", "erfc", "erf_inv", "lgamma", "digamma",
+    "real", "imag", "conj", "complex",
+]
 
+# float32/float64 only: the dtypes that have a complex counterpart.
+_COMPLEX_PARTS = ("float32 or float64",
+                  lambda d: d in (avals_lib.float32, avals_lib.float64))
+
+_TO_COMPLEX = {avals_lib.float32: avals_lib.complex64,
+               avals_lib.float64: avals_lib.complex128}
+_TO_REAL = {avals_lib.complex64: avals_lib.float32,
+            avals_lib.complex128: avals_lib.float64}
+
+
+def _real_dtype(dtype):
+  """The real dtype of a complex one (real dtypes map to themselves)."""
+  return _TO_REAL.get(dtype, dtype)
+
+
+def _complex_dtype(dtype):
+  """The complex dtype with parts of `dtype` (complex maps to itself)."""
+  return _TO_COMPLEX.get(dtype, dtype)
+
+
+def _keep_weak(prim):
+  """Makes `prim`, whose dtype differs from its input's (abs of complex,
+  real, complex(x, y), ...), weak when all inputs are, as JAX's weak-type
+  rule does; the factory's rule drops weakness whenever the dtype changes."""
+  abstract_eval = prim.abstract_eval
+  def rule(*avals, **params):
+    out = abstract_eval(*avals, **params)
+    return out.update(weak_type=all(a.weak_type for a in avals))
+  set_rule(prim, "abstract_eval", rule)
+  return prim
+
+
+def _full_like(value, aval):
+  return constant(value, aval.dtype, aval.shape)
+
+
+def _compare(x, y, direction, dtype):
+  if avals_lib.is_inexact(dtype):
+    kind = "FLOAT"
+  elif avals_lib.is_signed(dtype):
+    kind = "SIGNED"
+  else:
+    kind = "UNSIGNED"
+  return hlo.compare(x, y, hlo.ComparisonDirectionAttr.get(direction),
+                     compare_type=hlo.ComparisonTypeAttr.get(kind))
+
+
+# --- Arithmetic --------------------------------------------------------------
 
 def add(x, y):
   """Elementwise x + y. Lowers to stablehlo.add."""
@@ -27,13 +97,484 @@ def mul(x, y):
 mul_p = binop("mul", hlo.multiply, dtypes=NUMERIC)
 
 
+def div(x, y):
+  """Elementwise x / y.
+
+  Integer division rounds toward zero (C semantics, so `div(-7, 2) == -3`),
+  unlike Python's `//`. Lowers to stablehlo.divide.
+  """
+  return bind_binop(div_p, x, y)
+div_p = binop("div", hlo.divide, dtypes=NUMERIC)
+
+
+def rem(x, y):
+  """Elementwise remainder of x / y with the sign of the dividend x (C's
+  `fmod`, numpy's `np.fmod`), unlike Python's `%`. Lowers to
+  stablehlo.remainder.
+  """
+  return bind_binop(rem_p, x, y)
+rem_p = binop("rem", hlo.remainder, dtypes=REAL)
+
+
+POW_DTYPES_MESSAGE = (
+    "pow: the base must have an inexact dtype (float or complex) and the "
+    "exponent an integer dtype or the base's dtype, got {x} and {y}. "
+    "Write lax.pow(x, lax.convert_element_type(y, x.dtype)) to match them, or "
+    "lax.integer_pow(x, n) for a constant integer exponent.")
+
+
+def pow(x, y):  # noqa: A001 - jax.lax's name
+  """Elementwise x ** y.
+
+  Args:
+    x: base, a float or complex array.
+    y: exponent, an array of x's dtype or of an integer dtype.
+
+  Returns:
+    An array of x's dtype. Lowers to stablehlo.power (an integer exponent is
+    converted to x's dtype first).
+  """
+  x, y = match_scalars("pow", [x, y])
+  return pow_p.bind(x, y)
+
+
+def _pow_abstract_eval(x, y):
+  check_dtype("pow", x.dtype, INEXACT, what="base")
+  check_dtype("pow", y.dtype, NUMERIC, what="exponent")
+  if not avals_lib.is_integer(y.dtype) and y.dtype != x.dtype:
+    raise TypeError(POW_DTYPES_MESSAGE.format(x=x.dtype.name, y=y.dtype.name))
+  if x.shape != y.shape:
+    raise TypeError(
+        f"pow requires arguments to have the same shape, got {x.shape} and "
+        f"{y.shape}. (morphax.numpy functions broadcast; lax functions do not.)")
+  return ShapedArray(x.shape, x.dtype, x.weak_type and y.weak_type)
+
+
+def _pow_lower(ctx, x, y):
+  if ctx.avals_in[1].dtype != ctx.avals_out[0].dtype:
+    y = hlo.convert(tensor_type(ctx.avals_out[0]), y)
+  return hlo.power(x, y)
+pow_p = define_primitive("pow", abstract_eval=_pow_abstract_eval,
+                         lower=_pow_lower)
+
+
+INTEGER_POW_NEGATIVE_MESSAGE = (
+    "integer_pow: integers cannot be raised to negative powers, got "
+    "integer_pow({aval}, {y}). Convert x to a float dtype first: "
+    "lax.integer_pow(lax.convert_element_type(x, np.float32), {y}).")
+
+
+def integer_pow(x, y):
+  """Elementwise x ** y for a constant Python integer y.
+
+  Args:
+    x: a numeric array.
+    y: a Python int (part of the program, not an array); negative y gives
+      1 / x ** -y and needs an inexact x.
+
+  Returns:
+    An array of x's dtype. Lowers to stablehlo.multiply by square-and-multiply
+    (with a stablehlo.divide for negative y).
+
+  Example: `integer_pow(x, 3)` is `x * x * x`.
+  """
+  if isinstance(y, (bool, np.bool_)) or not isinstance(y, (int, np.integer)):
+    raise TypeError(
+        f"integer_pow: exponent y must be a Python int, got {type(y).__name__} "
+        f"{y!r:.40}. Use lax.pow for array or float exponents.")
+  return integer_pow_p.bind(x, y=operator.index(y))
+
+
+_integer_pow_dtypes = nary_abstract_eval("integer_pow", NUMERIC)
+
+
+def _integer_pow_abstract_eval(x, *, y):
+  out = _integer_pow_dtypes(x)
+  if y < 0 and avals_lib.is_integer(x.dtype):
+    raise TypeError(INTEGER_POW_NEGATIVE_MESSAGE.format(aval=x.str_short(), y=y))
+  return out
+
+
+def _integer_pow_lower(ctx, x, *, y):
+  aval = ctx.avals_out[0]
+  if y == 0:
+    return _full_like(1, aval)
+  n, acc = builtins.abs(y), None
+  while n:
+    if n & 1:
+      acc = x if acc is None else hlo.multiply(acc, x)
+    n >>= 1
+    if n:
+      x = hlo.multiply(x, x)
+  return hlo.divide(_full_like(1, aval), acc) if y < 0 else acc
+integer_pow_p = define_primitive(
+    "integer_pow", abstract_eval=_integer_pow_abstract_eval,
+    lower=_integer_pow_lower)
+
+
+def neg(x):
+  """Elementwise -x (wraps around for unsigned integers). Lowers to
+  stablehlo.negate."""
+  return neg_p.bind(x)
+neg_p = unop("neg", hlo.negate, dtypes=NUMERIC)
+
+
+def _minmax_lower(hlo_op, direction):
+  """max/min; complex numbers compare lexicographically by (real, imag),
+  like numpy, built from compares since XLA has no complex max/min."""
+  def lower(ctx, x, y):
+    dtype = ctx.avals_in[0].dtype
+    if not avals_lib.is_complex(dtype):
+      return hlo_op(x, y)
+    rx, ry = hlo.real(x), hlo.real(y)
+    by_imag = _compare(hlo.imag(x), hlo.imag(y), direction, _real_dtype(dtype))
+    by_real = _compare(rx, ry, direction, _real_dtype(dtype))
+    pick_x = hlo.select(_compare(rx, ry, "EQ", _real_dtype(dtype)), by_imag,
+                        by_real)
+    return hlo.select(pick_x, x, y)
+  return lower
+
+
+def max(x, y):  # noqa: A001 - jax.lax's name
+  """Elementwise maximum; NaN if either operand is NaN. Lowers to
+  stablehlo.maximum."""
+  return bind_binop(max_p, x, y)
+max_p = define_primitive("max", abstract_eval=nary_abstract_eval("max", ANY),
+                         lower=_minmax_lower(hlo.maximum, "GT"))
+
+
+def min(x, y):  # noqa: A001 - jax.lax's name
+  """Elementwise minimum; NaN if either operand is NaN. Lowers to
+  stablehlo.minimum."""
+  return bind_binop(min_p, x, y)
+min_p = define_primitive("min", abstract_eval=nary_abstract_eval("min", ANY),
+                         lower=_minmax_lower(hlo.minimum, "LT"))
+
+
+def nextafter(x1, x2):
+  """The next representable value after x1 in the direction of x2. Lowers to
+  chlo.next_after."""
+  return bind_binop(nextafter_p, x1, x2)
+nextafter_p = binop("nextafter", chlo.next_after, dtypes=FLOAT)
+
+
+def atan2(x, y):
+  """Elementwise arctangent of x / y, in the quadrant of (y, x). Lowers to
+  stablehlo.atan2."""
+  return bind_binop(atan2_p, x, y)
+atan2_p = binop("atan2", hlo.atan2, dtypes=INEXACT)
+
+
+
+# --- Sign, rounding, classification -----------------------------------------
+
+def abs(x):  # noqa: A001 - jax.lax's name
+  """Elementwise |x|; complex x gives its real dtype (float32 for complex64).
+  Lowers to stablehlo.abs."""
+  return abs_p.bind(x)
+abs_p = _keep_weak(unop("abs", hlo.abs, dtypes=(SIGNED, FLOAT, COMPLEX),
+                        result_dtype=_real_dtype))
+
+
+def sign(x):
+  """Elementwise sign: -1, 0 or 1 (x / |x| for complex, NaN for NaN).
+  Lowers to stablehlo.sign (a compare and select for unsigned integers,
+  which stablehlo.sign does not take)."""
+  return sign_p.bind(x)
+
+
+def _sign_lower(ctx, x):
+  aval = ctx.avals_in[0]
+  if not avals_lib.is_unsigned(aval.dtype):
+    return hlo.sign(x)
+  zero = _full_like(0, aval)
+  return hlo.select(_compare(x, zero, "EQ", aval.dtype), zero,
+                    _full_like(1, aval))
+sign_p = define_primitive("sign", abstract_eval=nary_abstract_eval("sign", NUMERIC),
+                          lower=_sign_lower)
+
+
+def floor(x):
+  """Elementwise floor. Lowers to stablehlo.floor."""
+  return floor_p.bind(x)
+floor_p = unop("floor", hlo.floor, dtypes=FLOAT)
+
+
+def ceil(x):
+  """Elementwise ceiling. Lowers to stablehlo.ceil."""
+  return ceil_p.bind(x)
+ceil_p = unop("ceil", hlo.ceil, dtypes=FLOAT)
+
+
+class RoundingMethod(enum.IntEnum):
+  """How `round` breaks ties between two integers."""
+  AWAY_FROM_ZERO = 0   # 0.5 -> 1, -2.5 -> -3
+  TO_NEAREST_EVEN = 1  # 0.5 -> 0, 1.5 -> 2 (numpy's np.round)
+
+
+def round(x, rounding_method=RoundingMethod.AWAY_FROM_ZERO):  # noqa: A001
+  """Elementwise rounding to the nearest integer (in x's float dtype).
+
+  Args:
+    x: a float array.
+    rounding_method: a `RoundingMethod` (or its int value) saying how ties
+      round: AWAY_FROM_ZERO (the default) or TO_NEAREST_EVEN.
+
+  Returns:
+    An array of x's dtype. Lowers to stablehlo.round_nearest_afz or
+    stablehlo.round_nearest_even.
+
+  Example: `round(x, RoundingMethod.TO_NEAREST_EVEN)` matches `np.round(x)`.
+  """
+  try:
+    rounding_method = RoundingMethod(rounding_method)
+  except ValueError:
+    raise ValueError(
+        f"round: rounding_method must be a lax.RoundingMethod "
+        f"(AWAY_FROM_ZERO or TO_NEAREST_EVEN), got {rounding_method!r}") from None
+  return round_p.bind(x, rounding_method=rounding_method)
+
+
+def _round_lower(ctx, x, *, rounding_method):
+  if rounding_method == RoundingMethod.AWAY_FROM_ZERO:
+    return hlo.round_nearest_afz(x)
+  return hlo.round_nearest_even(x)
+round_p = define_primitive("round", abstract_eval=nary_abstract_eval("round", FLOAT),
+                           lower=_round_lower)
+
+
+def is_finite(x):
+  """Elementwise test for a value that is neither infinite nor NaN; returns
+  a bool array. Lowers to stablehlo.is_finite."""
+  return is_finite_p.bind(x)
+is_finite_p = unop("is_finite", hlo.is_finite, dtypes=FLOAT,
+                   result_dtype=lambda dtype: avals_lib.bool_)
+
+
+# --- Exponentials, logarithms, roots ----------------------------------------
+
+def exp(x):
+  """Elementwise e**x. Lowers to stablehlo.exponential."""
+  return exp_p.bind(x)
+exp_p = unop("exp", hlo.exponential, dtypes=INEXACT)
+
+
+def exp2(x):
+  """Elementwise 2**x. Lowers to stablehlo.exponential of x * ln(2)."""
+  return exp2_p.bind(x)
+
+
+def _exp2_lower(ctx, x):
+  return hlo.exponential(hlo.multiply(_full_like(np.log(2), ctx.avals_in[0]), x))
+exp2_p = define_primitive("exp2", abstract_eval=nary_abstract_eval("exp2", INEXACT),
+                          lower=_exp2_lower)
+
+
+def expm1(x):
+  """Elementwise e**x - 1, accurate for small x. Lowers to
+  stablehlo.exponential_minus_one."""
+  return expm1_p.bind(x)
+expm1_p = unop("expm1", hlo.exponential_minus_one, dtypes=INEXACT)
+
+
+def log(x):
+  """Elementwise natural logarithm. Lowers to stablehlo.log."""
+  return log_p.bind(x)
+log_p = unop("log", hlo.log, dtypes=INEXACT)
+
+
+def log1p(x):
+  """Elementwise log(1 + x), accurate for small x. Lowers to
+  stablehlo.log_plus_one."""
+  return log1p_p.bind(x)
+log1p_p = unop("log1p", hlo.log_plus_one, dtypes=INEXACT)
+
+
+def logistic(x):
+  """Elementwise logistic sigmoid 1 / (1 + e**-x). Lowers to
+  stablehlo.logistic."""
+  return logistic_p.bind(x)
+logistic_p = unop("logistic", hlo.logistic, dtypes=INEXACT)
+
+
+def sqrt(x):
+  """Elementwise square root. Lowers to stablehlo.sqrt."""
+  return sqrt_p.bind(x)
+sqrt_p = unop("sqrt", hlo.sqrt, dtypes=INEXACT)
+
+
+def rsqrt(x):
+  """Elementwise 1 / sqrt(x). Lowers to stablehlo.rsqrt."""
+  return rsqrt_p.bind(x)
+rsqrt_p = unop("rsqrt", hlo.rsqrt, dtypes=INEXACT)
+
+
+def cbrt(x):
+  """Elementwise real cube root (negative for negative x). Lowers to
+  stablehlo.cbrt."""
+  return cbrt_p.bind(x)
+cbrt_p = unop("cbrt", hlo.cbrt, dtypes=FLOAT)
+
+
+def square(x):
+  """Elementwise x * x. Lowers to stablehlo.multiply."""
+  return square_p.bind(x)
+
+
+def _square_lower(x):
+  return hlo.multiply(x, x)
+square_p = unop("square", _square_lower, dtypes=NUMERIC)
+
+
+# --- Trigonometric and hyperbolic functions ---------------------------------
+
 def sin(x):
   """Elementwise sine. Lowers to stablehlo.sine."""
   return sin_p.bind(x)
 sin_p = unop("sin", hlo.sine, dtypes=INEXACT)
 
 
-def exp(x):
-  """Elementwise e**x. Lowers to stablehlo.exponential."""
-  return exp_p.bind(x)
-exp_p = unop("exp", hlo.exponential, dtypes=INEXACT)
+def cos(x):
+  """Elementwise cosine. Lowers to stablehlo.cosine."""
+  return cos_p.bind(x)
+cos_p = unop("cos", hlo.cosine, dtypes=INEXACT)
+
+
+def tan(x):
+  """Elementwise tangent. Lowers to stablehlo.tan."""
+  return tan_p.bind(x)
+tan_p = unop("tan", hlo.tan, dtypes=INEXACT)
+
+
+def asin(x):
+  """Elementwise arcsine. Lowers to chlo.asin."""
+  return asin_p.bind(x)
+asin_p = unop("asin", chlo.asin, dtypes=INEXACT)
+
+
+def acos(x):
+  """Elementwise arccosine. Lowers to chlo.acos."""
+  return acos_p.bind(x)
+acos_p = unop("acos", chlo.acos, dtypes=INEXACT)
+
+
+def atan(x):
+  """Elementwise arctangent. Lowers to chlo.atan."""
+  return atan_p.bind(x)
+atan_p = unop("atan", chlo.atan, dtypes=INEXACT)
+
+
+def sinh(x):
+  """Elementwise hyperbolic sine. Lowers to chlo.sinh."""
+  return sinh_p.bind(x)
+sinh_p = unop("sinh", chlo.sinh, dtypes=INEXACT)
+
+
+def cosh(x):
+  """Elementwise hyperbolic cosine. Lowers to chlo.cosh."""
+  return cosh_p.bind(x)
+cosh_p = unop("cosh", chlo.cosh, dtypes=INEXACT)
+
+
+def tanh(x):
+  """Elementwise hyperbolic tangent. Lowers to stablehlo.tanh."""
+  return tanh_p.bind(x)
+tanh_p = unop("tanh", hlo.tanh, dtypes=INEXACT)
+
+
+def asinh(x):
+  """Elementwise inverse hyperbolic sine. Lowers to chlo.asinh."""
+  return asinh_p.bind(x)
+asinh_p = unop("asinh", chlo.asinh, dtypes=INEXACT)
+
+
+def acosh(x):
+  """Elementwise inverse hyperbolic cosine. Lowers to chlo.acosh."""
+  return acosh_p.bind(x)
+acosh_p = unop("acosh", chlo.acosh, dtypes=INEXACT)
+
+
+def atanh(x):
+  """Elementwise inverse hyperbolic tangent. Lowers to chlo.atanh."""
+  return atanh_p.bind(x)
+atanh_p = unop("atanh", chlo.atanh, dtypes=INEXACT)
+
+
+# --- Special functions -------------------------------------------------------
+
+def erf(x):
+  """Elementwise error function. Lowers to chlo.erf."""
+  return erf_p.bind(x)
+erf_p = unop("erf", chlo.erf, dtypes=FLOAT)
+
+
+def erfc(x):
+  """Elementwise complementary error function 1 - erf(x). Lowers to
+  chlo.erfc."""
+  return erfc_p.bind(x)
+erfc_p = unop("erfc", chlo.erfc, dtypes=FLOAT)
+
+
+def erf_inv(x):
+  """Elementwise inverse error function (domain [-1, 1]). Lowers to
+  chlo.erf_inv."""
+  return erf_inv_p.bind(x)
+erf_inv_p = unop("erf_inv", chlo.erf_inv, dtypes=FLOAT)
+
+
+def lgamma(x):
+  """Elementwise log of the absolute value of the gamma function. Lowers to
+  chlo.lgamma."""
+  return lgamma_p.bind(x)
+lgamma_p = unop("lgamma", chlo.lgamma, dtypes=FLOAT)
+
+
+def digamma(x):
+  """Elementwise digamma function, the derivative of lgamma. Lowers to
+  chlo.digamma."""
+  return digamma_p.bind(x)
+digamma_p = unop("digamma", chlo.digamma, dtypes=FLOAT)
+
+
+# --- Complex numbers ----------------------------------------------------------
+
+def real(x):
+  """Elementwise real part of a complex array (float32 for complex64).
+  Lowers to stablehlo.real."""
+  return real_p.bind(x)
+real_p = _keep_weak(unop("real", hlo.real, dtypes=COMPLEX,
+                         result_dtype=_real_dtype))
+
+
+def imag(x):
+  """Elementwise imaginary part of a complex array. Lowers to
+  stablehlo.imag."""
+  return imag_p.bind(x)
+imag_p = _keep_weak(unop("imag", hlo.imag, dtypes=COMPLEX,
+                         result_dtype=_real_dtype))
+
+
+def conj(x):
+  """Elementwise complex conjugate. A float32/float64 x gives a complex
+  array with zero imaginary part. Lowers to stablehlo.complex of the real
+  part and the negated imaginary part."""
+  return conj_p.bind(x)
+
+
+def _conj_lower(ctx, x):
+  aval = ctx.avals_in[0]
+  if avals_lib.is_complex(aval.dtype):
+    return hlo.complex(hlo.real(x), hlo.negate(hlo.imag(x)))
+  return hlo.complex(x, _full_like(0, aval))
+conj_p = _keep_weak(define_primitive(
+    "conj", abstract_eval=nary_abstract_eval("conj", (_COMPLEX_PARTS, COMPLEX),
+                                             _complex_dtype),
+    lower=_conj_lower))
+
+
+def complex(x, y):  # noqa: A001 - jax.lax's name
+  """Elementwise x + 1j * y from float32 (or float64) parts. Lowers to
+  stablehlo.complex."""
+  return bind_binop(complex_p, x, y)
+complex_p = _keep_weak(binop("complex", hlo.complex, dtypes=_COMPLEX_PARTS,
+                             result_dtype=_complex_dtype))

@@ -45,7 +45,7 @@ class Array:
   `shape`, `dtype`, `ndim`, `size` and `weak_type` come from its aval;
   `np.asarray(x)` copies it to the host.
   """
-  __slots__ = ("_buf", "aval", "_device", "_committed", "__weakref__")
+  __slots__ = ("_buf", "aval", "_device", "_committed", "_npy", "__weakref__")
   __array_priority__ = 100
 
   def __init__(self, buf, aval, device, committed):
@@ -53,6 +53,7 @@ class Array:
     self.aval = aval
     self._device = device
     self._committed = committed
+    self._npy = None
 
   shape = property(lambda self: self.aval.shape)
   dtype = property(lambda self: self.aval.dtype)
@@ -101,8 +102,14 @@ class Array:
 
   # --- Host values ---------------------------------------------------------
   def _value(self):
-    """The host copy as a read-only numpy array (cached by jaxlib)."""
-    return np.asarray(self._buf)
+    """The host copy as a read-only numpy array, fetched once.
+
+    NB: np.asarray on jaxlib's array gives an object array for bfloat16;
+    this method returns the real dtype for every type.
+    """
+    if self._npy is None:
+      self._npy = self._buf._single_device_array_to_np_array_did_copy()[0]
+    return self._npy
 
   def __array__(self, dtype=None, copy=None):
     value = self._value()

@@ -59,7 +59,10 @@ def to_array(x, device=None, where="device_put"):
     return x if device is None else _move(x, device, committed=True)
   if isinstance(x, Tracer):
     raise TypeError(f"{where}: got a tracer {x.aval} where a concrete value was expected")
-  value, aval = host_aval(x, where)
+  if type(x) is avals_lib.HostValue:
+    value, aval = x.value, x.aval
+  else:
+    value, aval = host_aval(x, where)
   if device is None:
     return put(value, aval, backend.default_device(), committed=False)
   return put(value, aval, _check_device(device), committed=True)
@@ -77,7 +80,7 @@ def _move(x, device, committed):
   device = _check_device(device)
   if x._device == device:
     return x if x._committed == committed else Array(x._buf, x.aval, device, committed)
-  return put(np.asarray(x._buf), x.aval, device, committed)
+  return put(x._value(), x.aval, device, committed)
 
 
 def device_put(x, device=None):

@@ -1,0 +1,12 @@
+"""morphax.dtypes: dtype helpers with jax.dtypes' names."""
+
+from .core.avals import (bfloat16, canonicalize_dtype, finfo, iinfo,  # noqa: F401
+                         promote_types, result_type)
+
+
+def is_weakly_typed(x):
+  """True for Python scalars and for arrays that carry a weak type."""
+  aval = getattr(x, "aval", None)
+  if aval is not None:
+    return aval.weak_type
+  return type(x) in (int, float, complex)
