@@ -64,7 +64,7 @@ def is_python_scalar(x):
           and not isinstance(x, (np.generic, Tracer)))
 
 
-def _scalar_like(name, x, dtype):
+def scalar_like(name, x, dtype):
   """A Python scalar operand given the dtype of the array it meets (weak)."""
   if isinstance(x, bool) and dtype != avals_lib.bool_:
     x = int(x)
@@ -89,7 +89,7 @@ def match_scalars(name, args):
   aval = aval_of(arrays[0])
   # A zero-stride view (no host memory for the broadcast), weakly typed as
   # the Python scalar was.
-  return [HostValue(np.broadcast_to(_scalar_like(name, a, aval.dtype), aval.shape), True)
+  return [HostValue(np.broadcast_to(scalar_like(name, a, aval.dtype), aval.shape), True)
           if is_python_scalar(a) else a for a in args]
 
 

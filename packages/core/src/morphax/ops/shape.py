@@ -10,7 +10,7 @@ from ..core import avals as avals_lib
 from ..core.avals import ShapedArray, check_shape
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import constant, i64_array, tensor_type
-from ._factories import (NUMERIC, _scalar_like, aval_of, canonicalize_axes,
+from ._factories import (NUMERIC, scalar_like, aval_of, canonicalize_axes,
                          canonicalize_axis, check_dtype, is_python_scalar)
 
 __all__ = [
@@ -53,7 +53,7 @@ def _scalar_operand(name, x, dtype):
   stays weak, as in JAX), otherwise converted to `dtype`."""
   if not is_python_scalar(x) or avals_lib.python_scalar_dtype(x)[0] == dtype:
     return x
-  return _scalar_like(name, x, dtype)
+  return scalar_like(name, x, dtype)
 
 
 # --- broadcast_in_dim --------------------------------------------------------
