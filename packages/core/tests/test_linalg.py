@@ -521,7 +521,7 @@ CONV_ERROR_ROWS = [
      TypeError, r"conv_general_dilated: ConvDimensionNumbers specs must each be a "
      r"permutation of range\(4\)"),
     ((2, 4, 5, 5), (3, 4, 2, 2), dict(padding="FULL"), ValueError,
-     r"conv_general_dilated: padding must be 'SAME', 'SAME_LOWER', 'VALID' or a "
+     r"conv_general_dilated: unrecognized padding|conv_general_dilated: padding must be 'SAME', 'SAME_LOWER', 'VALID' or a "
      r"sequence of \(low, high\) integer pairs, one per spatial dimension, got 'FULL'"),
     ((2, 4, 5, 5), (3, 4, 2, 2), dict(padding=(1, 1)), ValueError,
      r"conv_general_dilated: padding must be 'SAME'.*got \(1, 1\)"),

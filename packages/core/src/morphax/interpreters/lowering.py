@@ -100,6 +100,23 @@ def scalar_type(dtype):
   return tensor_type((), dtype)
 
 
+def comparison_type(dtype):
+  """The stablehlo comparison type for operands of `dtype`."""
+  if avals_lib.is_inexact(dtype):
+    return "FLOAT"
+  if avals_lib.is_signed(dtype):
+    return "SIGNED"
+  return "UNSIGNED"  # unsigned integers and bool (False < True)
+
+
+def compare(x, y, direction, dtype):
+  """stablehlo.compare of `x` and `y` (of element type `dtype`) with the
+  comparison type that dtype needs; `direction` is "LT", "EQ", ..."""
+  return stablehlo.compare(
+      x, y, stablehlo.ComparisonDirectionAttr.get(direction),
+      compare_type=stablehlo.ComparisonTypeAttr.get(comparison_type(dtype)))
+
+
 class LoweringRuleContext:
   """What a lowering rule sees besides its operands."""
   __slots__ = ("module_context", "avals_in", "avals_out")

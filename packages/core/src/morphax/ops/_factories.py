@@ -172,3 +172,29 @@ def canonicalize_axes(name, axes, ndim):
   if len(set(out)) != len(out):
     raise ValueError(f"{name}: repeated axis in {tuple(axes)}")
   return out
+
+
+PADDING_STRING_MESSAGE = (
+    "{name}: unrecognized padding {padding!r}; expected 'SAME', "
+    "'SAME_LOWER', 'VALID' or explicit (low, high) pairs such as "
+    "[(1, 1), (0, 0)]")
+
+
+def pads_for_padtype(name, in_shape, window_shape, window_strides, padding):
+  """(low, high) pairs for 'SAME', 'SAME_LOWER' or 'VALID' padding, as
+  lax.padtype_to_pads gives them; errors name the calling function."""
+  if not isinstance(padding, str):
+    raise TypeError(f"{name}: padding must be a string, got {padding!r}")
+  kind = padding.upper()
+  if kind == "VALID":
+    return [(0, 0)] * len(in_shape)
+  if kind not in ("SAME", "SAME_LOWER"):
+    # NB: JAX raises RuntimeError here; a ValueError says "bad argument".
+    raise ValueError(PADDING_STRING_MESSAGE.format(name=name, padding=padding))
+  pads = []
+  for size, window, stride in zip(in_shape, window_shape, window_strides):
+    out = -(-size // stride)
+    total = max((out - 1) * stride + window - size, 0)
+    small, big = total // 2, total - total // 2
+    pads.append((small, big) if kind == "SAME" else (big, small))
+  return pads

@@ -6,6 +6,7 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..core import avals as avals_lib
 from ..core.primitive import define_primitive
+from ..interpreters.lowering import compare
 from ._factories import (ANY, BOOL, FLOAT, INT, INTEGRAL, bind_binop, binop,
                          nary_abstract_eval, unop)
 
@@ -20,22 +21,10 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge",
 ORDERED = (BOOL, INT, FLOAT)  # complex numbers have no order
 
 
-def comparison_type(dtype):
-  """The stablehlo comparison type for operands of `dtype` (also used by
-  convert_element_type's cast to bool)."""
-  if avals_lib.is_inexact(dtype):
-    return "FLOAT"
-  if avals_lib.is_signed(dtype):
-    return "SIGNED"
-  return "UNSIGNED"  # unsigned integers and bool (False < True)
-
-
 def _comparison(name, direction, dtypes):
   """A comparison primitive: equal shapes and dtypes in, bool out."""
   def lower(ctx, x, y):
-    compare_type = comparison_type(ctx.avals_in[0].dtype)
-    return hlo.compare(x, y, hlo.ComparisonDirectionAttr.get(direction),
-                       compare_type=hlo.ComparisonTypeAttr.get(compare_type))
+    return compare(x, y, direction, ctx.avals_in[0].dtype)
   abstract_eval = nary_abstract_eval(name, dtypes,
                                      result_dtype=lambda _: avals_lib.bool_)
   return define_primitive(name, abstract_eval=abstract_eval, lower=lower)

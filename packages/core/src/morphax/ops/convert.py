@@ -11,8 +11,7 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from ..core import avals as avals_lib
 from ..core.avals import ShapedArray
 from ..core.primitive import define_primitive
-from ..interpreters.lowering import constant, tensor_type
-from .bits import comparison_type
+from ..interpreters.lowering import comparison_type, constant, tensor_type
 from ._factories import (BOOL, FLOAT, INT, aval_of, check_dtype,
                          is_python_scalar, match_scalars)
 

@@ -14,7 +14,7 @@ from ..core import avals as avals_lib
 from ..core.avals import ShapedArray
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import tensor_type
-from ._factories import NUMERIC, aval_of, check_dtype
+from ._factories import NUMERIC, aval_of, check_dtype, pads_for_padtype
 from .shape import rev
 
 __all__ = [
@@ -411,30 +411,6 @@ def _dilate(size, dilation):
   return 0 if size == 0 else 1 + dilation * (size - 1)
 
 
-# NB: ops/window.py has its own padtype_to_pads for reduce_window; the two
-# are to be folded into one shared helper.
-def _padtype_to_pads(name, in_shape, window_shape, strides, padding):
-  """(low, high) pairs that 'SAME', 'SAME_LOWER' or 'VALID' padding gives.
-
-  'SAME' pads so the output has ceil(in / stride) elements, splitting an
-  odd total with the extra element at the end; 'SAME_LOWER' puts it first.
-  """
-  # NB: JAX raises RuntimeError for an unknown string; we raise ValueError
-  # like the other argument errors.
-  kind = padding.upper()
-  if kind == "VALID":
-    return ((0, 0),) * len(in_shape)
-  if kind not in ("SAME", "SAME_LOWER"):
-    raise ValueError(CONV_PADDING_MESSAGE.format(name=name, padding=padding))
-  pads = []
-  for size, window, stride in zip(in_shape, window_shape, strides):
-    out = -(-size // stride)
-    total = max((out - 1) * stride + window - size, 0)
-    small, big = total // 2, total - total // 2
-    pads.append((small, big) if kind == "SAME" else (big, small))
-  return tuple(pads)
-
-
 def _explicit_pads(name, padding):
   try:
     return tuple((operator.index(lo), operator.index(hi)) for lo, hi in padding)
@@ -533,7 +509,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     in_shape = [lhs_shape[d] for d in dnums.lhs_spec[2:]]
     window = [_dilate(rhs_shape[d], r)
               for d, r in zip(dnums.rhs_spec[2:], rhs_dilation)]
-    padding = _padtype_to_pads(name, in_shape, window, window_strides, padding)
+    padding = tuple(pads_for_padtype(name, in_shape, window, window_strides, padding))
   else:
     padding = _explicit_pads(name, padding)
   return conv_general_dilated_p.bind(
