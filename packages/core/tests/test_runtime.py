@@ -286,13 +286,17 @@ def test_config_unknown_flag():
 # --- Eager dispatch ------------------------------------------------------------
 
 def test_executables_are_cached_per_aval():
-  x = morphax.device_put(np.ones(5, np.float32))
+  def add_entries(shape):
+    return [k for k in dispatch._cache
+            if k[0].name == "add" and k[2][0].shape == shape]
+  shape = (3, 1, 7)  # used by no other test
+  x = morphax.device_put(np.ones(shape, np.float32))
   lax.add(x, x)
-  size = len(dispatch._cache)
+  assert len(add_entries(shape)) == 1
   lax.add(x, x)
-  assert len(dispatch._cache) == size
-  lax.add(morphax.device_put(np.ones(6, np.float32)), morphax.device_put(np.ones(6, np.float32)))
-  assert len(dispatch._cache) == size + 1
+  assert len(add_entries(shape)) == 1
+  lax.add(morphax.device_put(np.ones(shape, np.int32)), morphax.device_put(np.ones(shape, np.int32)))
+  assert len(add_entries(shape)) == 2
 
 
 def test_unhashable_params_error():

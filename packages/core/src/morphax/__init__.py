@@ -5,6 +5,8 @@ from .runtime.array import Array
 from .runtime.backend import (default_backend, device_count, devices,
                               local_device_count, local_devices, process_index)
 from .runtime.dispatch import device_get, device_put
+from .api import (ShapeDtypeStruct, eval_shape, grad, hessian, jacfwd, jacrev,
+                  jit, jvp, linearize, make_jaxpr, value_and_grad, vjp, vmap)
 from . import dtypes
 from . import lax
 from . import numpy

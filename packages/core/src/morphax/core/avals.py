@@ -185,7 +185,23 @@ def promote_types(a, b):
   for d in (a, b):
     if d not in _SUPPORTED:
       raise TypeError(f"promote_types: dtype {d.name} is not supported")
+  return _strong(join(a, b))
+
+
+def join(a, b):
+  """The least upper bound of two lattice nodes (dtypes or the weak
+  categories 'int*', 'float*', 'complex*')."""
   return _join(a, b)
+
+
+def lattice_node(dtype, weak_type):
+  """The lattice node of a (dtype, weak_type) pair."""
+  return _lattice_node(dtype, weak_type)
+
+
+def _strong(node):
+  # uint64 + int64 joins at float*: as a strong type that is float64.
+  return {_I: int64, _F: float64, _C: complex128}.get(node, node)
 
 
 def dtype_and_weak_type(x):
@@ -253,7 +269,7 @@ class ShapedArray:
 
   def __init__(self, shape, dtype, weak_type=False):
     self.shape = tuple(shape)
-    self.dtype = dtype
+    self.dtype = dtype = np.dtype(dtype)
     self.weak_type = weak_type
     self.ndim = len(self.shape)
     self._hash = hash((self.shape, dtype, weak_type))

@@ -21,7 +21,8 @@ class _Reason:
 NOT_LINEAR = _Reason("NOT_LINEAR")
 NOT_DIFFERENTIABLE = _Reason("NOT_DIFFERENTIABLE")
 
-RULE_SLOTS = ("abstract_eval", "lower", "jvp", "transpose", "batch")
+RULE_SLOTS = ("abstract_eval", "lower", "jvp", "transpose", "batch",
+              "partial_eval")
 
 REGISTRY = {}
 
@@ -32,8 +33,14 @@ class Primitive:
   Rule slots, in the order a reader finds them in ops/:
     abstract_eval(*avals_in, **params) -> aval (or list, multiple_results)
     lower(ctx, *ir_values, **params) -> ir value (or list)
-    jvp, transpose, batch: filled by the transformations' issues; a slot may
-      hold NOT_LINEAR / NOT_DIFFERENTIABLE to say why it stays empty.
+    jvp(primals, tangents, **params) -> (primal_out, tangent_out); tangents
+      may be symbolic Zeros
+    transpose(ct, *args, **params) -> a cotangent per arg (None where the
+      arg is not linear); linear args arrive as UndefinedPrimal
+    batch(vals, dims, **params) -> (out, out_dim); dims hold ints or None
+    partial_eval(trace, args, params): only for primitives holding jaxprs
+      (calls, control flow), which split into known and unknown parts.
+  A slot may hold NOT_LINEAR / NOT_DIFFERENTIABLE to say why it is empty.
   """
 
   def __init__(self, name, *, multiple_results=False):
@@ -54,7 +61,7 @@ class Primitive:
 
 
 def define_primitive(name, *, abstract_eval, lower, jvp=None, transpose=None,
-                     batch=None, multiple_results=False):
+                     batch=None, partial_eval=None, multiple_results=False):
   """Creates a primitive with its rules; the one way rules get registered."""
   prim = Primitive(name, multiple_results=multiple_results)
   prim.abstract_eval = abstract_eval
@@ -62,6 +69,7 @@ def define_primitive(name, *, abstract_eval, lower, jvp=None, transpose=None,
   prim.jvp = jvp
   prim.transpose = transpose
   prim.batch = batch
+  prim.partial_eval = partial_eval
   return prim
 
 

@@ -8,6 +8,7 @@ from jaxlib.mlir._mlir_libs import _chlo, _stablehlo
 from jaxlib.mlir.dialects import func, stablehlo
 
 from ..core import avals as avals_lib
+from ..core.ir import Literal
 
 
 def make_context():
@@ -166,3 +167,50 @@ def lower_primitive_module(prim, avals_in, params, platform="cpu"):
         outs = [outs]
       func.ReturnOp(list(outs))
   return module, avals_out
+
+
+# --- Jaxprs ---------------------------------------------------------------------
+
+def lower_jaxpr_body(module_ctx, jaxpr, args):
+  """Emits `jaxpr`'s equations at the current insertion point; `args` are
+  the MLIR values of its constvars then invars. Returns its outputs."""
+  env = {}
+
+  def read(v):
+    if type(v) is Literal:
+      return constant(v.val, v.aval.dtype)
+    return env[v]
+
+  for var, value in zip(list(jaxpr.constvars) + list(jaxpr.invars), args):
+    env[var] = value
+  for eqn in jaxpr.eqns:
+    avals_out = [v.aval for v in eqn.outvars]
+    rule_ctx = LoweringRuleContext(
+        module_ctx, [v.aval for v in eqn.invars], avals_out)
+    with ir.Location.name(eqn.primitive.name):
+      outs = eqn.primitive.lower(rule_ctx, *[read(v) for v in eqn.invars], **eqn.params)
+    if not eqn.primitive.multiple_results:
+      outs = [outs]
+    for var, value in zip(eqn.outvars, outs):
+      env[var] = value
+  return [read(v) for v in jaxpr.outvars]
+
+
+def lower_jaxpr_module(jaxpr, platform="cpu", name="main"):
+  """A module whose public `main` computes `jaxpr` (constvars, then invars,
+  as arguments)."""
+  ctx = make_context()
+  with ctx, ir.Location.name(name):
+    module = ir.Module.create()
+    module_ctx = ModuleContext(ctx, module, platform)
+    in_avals = [v.aval for v in list(jaxpr.constvars) + list(jaxpr.invars)]
+    in_types = [tensor_type(a) for a in in_avals]
+    out_types = [tensor_type(v.aval) for v in jaxpr.outvars]
+    with ir.InsertionPoint(module.body):
+      main = func.FuncOp("main", (in_types, out_types))
+      main.sym_visibility = ir.StringAttr.get("public")
+      block = main.add_entry_block()
+    with ir.InsertionPoint(block):
+      outs = lower_jaxpr_body(module_ctx, jaxpr, list(block.arguments))
+      func.ReturnOp(outs)
+  return module

@@ -10,6 +10,7 @@ from ..ops.elementwise import *  # noqa: F401,F403
 from ..ops.indexing import *  # noqa: F401,F403
 from ..ops.linalg import *  # noqa: F401,F403
 from ..ops.reduction import *  # noqa: F401,F403
+from ..ops.select import *  # noqa: F401,F403
 from ..ops.shape import *  # noqa: F401,F403
 from ..ops.sort import *  # noqa: F401,F403
 from ..ops.window import *  # noqa: F401,F403

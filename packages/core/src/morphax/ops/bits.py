@@ -7,8 +7,8 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from ..core import avals as avals_lib
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import compare
-from ._factories import (ANY, BOOL, FLOAT, INT, INTEGRAL, bind_binop, binop,
-                         nary_abstract_eval, unop)
+from ._checks import (ANY, BOOL, FLOAT, INT, INTEGRAL, nary_abstract_eval)
+from ._factories import bind_binop, binop, unop
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge",
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",

@@ -13,9 +13,9 @@ from ..core import avals as avals_lib
 from ..core.avals import ShapedArray
 from ..core.primitive import define_primitive, set_rule
 from ..interpreters.lowering import constant, tensor_type
-from ._factories import (ANY, COMPLEX, FLOAT, INEXACT, NUMERIC, REAL, SIGNED,
-                         bind_binop, binop, check_dtype, match_scalars,
-                         nary_abstract_eval, unop)
+from ._checks import (ANY, COMPLEX, FLOAT, INEXACT, NUMERIC, REAL, SIGNED, check_dtype, match_scalars, nary_abstract_eval)
+from ..core.ad_util import is_undefined_primal
+from ._factories import bind_binop, binop, linear_ct, unop
 
 __all__ = [
     "RoundingMethod",
@@ -82,19 +82,28 @@ def _compare(x, y, direction, dtype):
 def add(x, y):
   """Elementwise x + y. Lowers to stablehlo.add."""
   return bind_binop(add_p, x, y)
-add_p = binop("add", hlo.add, dtypes=NUMERIC)
+add_p = binop("add", hlo.add, dtypes=NUMERIC,
+              jvp=(lambda t, x, y: t, lambda t, x, y: t),
+              transpose=lambda ct, x, y: [linear_ct(ct, x), linear_ct(ct, y)])
 
 
 def sub(x, y):
   """Elementwise x - y. Lowers to stablehlo.subtract."""
   return bind_binop(sub_p, x, y)
-sub_p = binop("sub", hlo.subtract, dtypes=NUMERIC)
+sub_p = binop("sub", hlo.subtract, dtypes=NUMERIC,
+              jvp=(lambda t, x, y: t, lambda t, x, y: neg(t)),
+              transpose=lambda ct, x, y: [linear_ct(ct, x),
+                                          neg(ct) if is_undefined_primal(y) else None])
 
 
 def mul(x, y):
   """Elementwise x * y. Lowers to stablehlo.multiply."""
   return bind_binop(mul_p, x, y)
-mul_p = binop("mul", hlo.multiply, dtypes=NUMERIC)
+mul_p = binop("mul", hlo.multiply, dtypes=NUMERIC,
+              jvp=(lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t)),
+              transpose=lambda ct, x, y: [
+                  mul(ct, y) if is_undefined_primal(x) else None,
+                  mul(x, ct) if is_undefined_primal(y) else None])
 
 
 def div(x, y):
@@ -216,7 +225,8 @@ def neg(x):
   """Elementwise -x (wraps around for unsigned integers). Lowers to
   stablehlo.negate."""
   return neg_p.bind(x)
-neg_p = unop("neg", hlo.negate, dtypes=NUMERIC)
+neg_p = unop("neg", hlo.negate, dtypes=NUMERIC, jvp=lambda t, x: neg(t),
+             transpose=lambda ct, x: [neg(ct)])
 
 
 def _minmax_lower(hlo_op, direction):
@@ -356,7 +366,8 @@ is_finite_p = unop("is_finite", hlo.is_finite, dtypes=FLOAT,
 def exp(x):
   """Elementwise e**x. Lowers to stablehlo.exponential."""
   return exp_p.bind(x)
-exp_p = unop("exp", hlo.exponential, dtypes=INEXACT)
+exp_p = unop("exp", hlo.exponential, dtypes=INEXACT,
+             jvp=lambda t, ans, x: mul(t, ans), uses_ans=True)
 
 
 def exp2(x):
@@ -431,13 +442,14 @@ square_p = unop("square", _square_lower, dtypes=NUMERIC)
 def sin(x):
   """Elementwise sine. Lowers to stablehlo.sine."""
   return sin_p.bind(x)
-sin_p = unop("sin", hlo.sine, dtypes=INEXACT)
+sin_p = unop("sin", hlo.sine, dtypes=INEXACT, jvp=lambda t, x: mul(t, cos(x)))
 
 
 def cos(x):
   """Elementwise cosine. Lowers to stablehlo.cosine."""
   return cos_p.bind(x)
-cos_p = unop("cos", hlo.cosine, dtypes=INEXACT)
+cos_p = unop("cos", hlo.cosine, dtypes=INEXACT,
+             jvp=lambda t, x: neg(mul(t, sin(x))))
 
 
 def tan(x):

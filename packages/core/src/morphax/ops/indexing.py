@@ -15,7 +15,7 @@ from ..core.avals import ShapedArray
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import (constant, i64_array, make_region,
                                      scalar_type, tensor_type)
-from ._factories import ANY, NUMERIC, aval_of, check_dtype
+from ._checks import ANY, NUMERIC, aval_of, check_dtype
 
 __all__ = [
     "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",

@@ -14,7 +14,7 @@ from ..core import avals as avals_lib
 from ..core.avals import ShapedArray
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import tensor_type
-from ._factories import NUMERIC, aval_of, check_dtype, pads_for_padtype
+from ._checks import NUMERIC, aval_of, check_dtype, pads_for_padtype
 from .shape import rev
 
 __all__ = [

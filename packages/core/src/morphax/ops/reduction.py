@@ -14,7 +14,9 @@ from ..core.trace import Tracer
 from ..interpreters.lowering import (compare, constant, i64_array, make_region,
                                      scalar_type, tensor_type)
 from . import bits, elementwise
-from ._factories import (ANY, BOOL, FLOAT, INT, INTEGRAL, NUMERIC, REAL, aval_of,
+from ._ad import deflinear
+from .shape import broadcast_in_dim
+from ._checks import (ANY, BOOL, FLOAT, INT, INTEGRAL, NUMERIC, REAL, aval_of,
                          canonicalize_axes, canonicalize_axis, check_dtype)
 
 __all__ = [
@@ -97,10 +99,22 @@ def _reduce_lower(identity, combine):
   return lower
 
 
+def _reduce_batch(prim):
+  """Reductions batch by shifting their axes past the batch dim."""
+  def rule(vals, dims, *, axes):
+    (x,), (d,) = vals, dims
+    new_axes = tuple(a + (a >= d) for a in axes)
+    out_dim = d - sum(a < d for a in axes)
+    return prim.bind(x, axes=new_axes), out_dim
+  return rule
+
+
 def _reduction(name, classes, identity, combine):
-  return define_primitive(
+  prim = define_primitive(
       name, abstract_eval=_reduce_abstract_eval(name, classes),
       lower=_reduce_lower(identity, combine))
+  prim.batch = _reduce_batch(prim)
+  return prim
 
 
 def _bind_reduction(prim, operand, axes):
@@ -118,6 +132,15 @@ def reduce_sum(operand, axes):
   """
   return _bind_reduction(reduce_sum_p, operand, axes)
 reduce_sum_p = _reduction("reduce_sum", NUMERIC, lambda d: 0, hlo.add)
+
+
+def _reduce_sum_transpose(ct, operand, *, axes):
+  shape = operand.aval.shape
+  kept = tuple(i for i in range(len(shape)) if i not in axes)
+  return [broadcast_in_dim(ct, shape, kept)]
+
+
+deflinear(reduce_sum_p, _reduce_sum_transpose)
 
 
 def reduce_max(operand, axes):

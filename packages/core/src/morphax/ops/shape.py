@@ -4,14 +4,33 @@ concatenate, slice, dynamic_slice, dynamic_update_slice and iota.
 
 import operator
 
+import numpy as np
+
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..core import avals as avals_lib
 from ..core.avals import ShapedArray, check_shape
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import constant, i64_array, tensor_type
-from ._factories import (NUMERIC, scalar_like, aval_of, canonicalize_axes,
+from ..core.primitive import REGISTRY
+from ._ad import deflinear
+from .convert import _convert_element_type
+from ._checks import (NUMERIC, scalar_like, aval_of, canonicalize_axes,
                          canonicalize_axis, check_dtype, is_python_scalar)
+
+def _reduce_sum(x, axes):
+  # reduce_sum (ops/reduction.py) and broadcast_in_dim are each other's
+  # transpose; reduction.py sits above this module, so look it up by name.
+  return REGISTRY["reduce_sum"].bind(x, axes=tuple(axes)) if axes else x
+
+
+def _moveaxis(x, src, dst):
+  if src == dst:
+    return x
+  perm = [i for i in range(aval_of(x).ndim) if i != src]
+  perm.insert(dst, src)
+  return transpose(x, tuple(perm))
+
 
 __all__ = [
     "broadcast_in_dim", "broadcast", "broadcast_to_rank", "reshape",
@@ -20,7 +39,7 @@ __all__ = [
     "dynamic_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
     "dynamic_update_slice", "dynamic_update_slice_in_dim",
     "dynamic_update_index_in_dim",
-    "iota", "broadcasted_iota",
+    "iota", "broadcasted_iota", "full", "full_like",
 ]
 
 
@@ -115,9 +134,53 @@ def _broadcast_in_dim_lower(ctx, operand, *, shape, broadcast_dimensions):
                               i64_array(broadcast_dimensions))
 
 
+def _broadcast_in_dim_transpose(ct, operand, *, shape, broadcast_dimensions):
+  in_shape = operand.aval.shape
+  expanded = [d for i, d in enumerate(broadcast_dimensions)
+              if in_shape[i] == 1 and shape[d] != 1]
+  added = [d for d in range(len(shape)) if d not in broadcast_dimensions]
+  summed = _reduce_sum(ct, tuple(sorted(added + expanded)))
+  return [reshape(summed, in_shape)]
+
+
+def _broadcast_in_dim_batch(vals, dims, *, shape, broadcast_dimensions):
+  (x,), (d,) = vals, dims
+  x = _moveaxis(x, d, 0)
+  size = aval_of(x).shape[0]
+  return broadcast_in_dim(x, (size,) + tuple(shape),
+                          (0,) + tuple(b + 1 for b in broadcast_dimensions)), 0
+
+
 broadcast_in_dim_p = define_primitive(
     "broadcast_in_dim", abstract_eval=_broadcast_in_dim_abstract_eval,
-    lower=_broadcast_in_dim_lower)
+    lower=_broadcast_in_dim_lower, batch=_broadcast_in_dim_batch)
+deflinear(broadcast_in_dim_p, _broadcast_in_dim_transpose)
+
+
+def full(shape, fill_value, dtype=None):
+  """An array of `shape` filled with `fill_value` (a scalar).
+
+  The scalar is converted to `dtype` (default: its own dtype, weakly typed
+  for Python scalars) and broadcast: a broadcast_in_dim of a scalar.
+
+  Example: `full((2, 3), 0.0)` is a float32[2, 3] of zeros.
+  """
+  shape = check_shape(shape, "full: shape")
+  if np.ndim(fill_value) != 0:
+    raise TypeError(f"full: fill_value must be a scalar, got shape {np.shape(fill_value)}")
+  weak = dtype is None and avals_lib.dtype_and_weak_type(fill_value)[1]
+  dtype = (avals_lib.dtype_and_weak_type(fill_value)[0] if dtype is None
+           else avals_lib.canonicalize_dtype(dtype))
+  scalar = _convert_element_type(fill_value, dtype, weak)
+  return broadcast_in_dim(scalar, shape, ())
+
+
+def full_like(x, fill_value, dtype=None, shape=None):
+  """An array like `x` (its shape and dtype unless given) filled with
+  `fill_value`."""
+  aval = aval_of(x)
+  return full(aval.shape if shape is None else shape, fill_value,
+              aval.dtype if dtype is None else dtype)
 
 
 def broadcast(operand, sizes, *, out_sharding=None):
@@ -196,8 +259,22 @@ def _reshape_lower(ctx, operand, *, new_sizes, dimensions):
   return hlo.reshape(tensor_type(ctx.avals_out[0]), operand)
 
 
+def _reshape_transpose(ct, operand, *, new_sizes, dimensions):
+  assert dimensions is None, "transpose of reshape with dimensions"
+  return [reshape(ct, operand.aval.shape)]
+
+
+def _reshape_batch(vals, dims, *, new_sizes, dimensions):
+  (x,), (d,) = vals, dims
+  x = _moveaxis(x, d, 0)
+  if dimensions is not None:
+    x = transpose(x, (0,) + tuple(p + 1 for p in dimensions))
+  return reshape(x, (aval_of(x).shape[0],) + tuple(new_sizes)), 0
+
+
 reshape_p = define_primitive("reshape", abstract_eval=_reshape_abstract_eval,
-                             lower=_reshape_lower)
+                             lower=_reshape_lower, batch=_reshape_batch)
+deflinear(reshape_p, _reshape_transpose)
 
 
 # --- transpose ---------------------------------------------------------------

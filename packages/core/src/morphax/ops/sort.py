@@ -12,7 +12,7 @@ from ..core.avals import ShapedArray
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import (compare, i64_array, make_region, scalar_type,
                                      tensor_type)
-from ._factories import BOOL, INT, FLOAT, aval_of, canonicalize_axis, check_dtype
+from ._checks import BOOL, INT, FLOAT, aval_of, canonicalize_axis, check_dtype
 
 __all__ = ["sort", "sort_key_val", "top_k"]
 

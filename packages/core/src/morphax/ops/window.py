@@ -13,7 +13,7 @@ from ..core.trace import Tracer
 from ..interpreters.lowering import (constant, i64_array, make_region,
                                      scalar_type, tensor_type)
 from . import elementwise
-from ._factories import (BOOL, FLOAT, INT, NUMERIC, aval_of, check_dtype,
+from ._checks import (BOOL, FLOAT, INT, NUMERIC, aval_of, check_dtype,
                          pads_for_padtype)
 from .reduction import max_identity, min_identity
 

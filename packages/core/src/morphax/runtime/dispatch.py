@@ -58,6 +58,7 @@ def to_array(x, device=None, where="device_put"):
   if type(x) is Array:
     return x if device is None else _move(x, device, committed=True)
   if isinstance(x, Tracer):
+    x._trace.check_tracer(x)  # a leak raises UnexpectedTracerError
     raise TypeError(f"{where}: got a tracer {x.aval} where a concrete value was expected")
   if type(x) is avals_lib.HostValue:
     value, aval = x.value, x.aval
@@ -199,6 +200,10 @@ def apply_primitive(prim, args, params):
 
 class EvalTrace(trace_lib.Trace):
   """The top-level trace: primitives run eagerly on devices."""
+  kind = "eager"
+
+  def __init__(self):
+    super().__init__(parent=None)
 
   def process_primitive(self, primitive, args, params):
     return apply_primitive(primitive, args, params)

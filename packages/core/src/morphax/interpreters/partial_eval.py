@@ -1,0 +1,90 @@
+"""Partial evaluation: values known now are computed (in the parent trace);
+operations touching unknown values are staged into a jaxpr. linearize is
+jvp under this trace, with the tangents unknown.
+"""
+
+from ..core import trace as trace_lib
+from ..core.ir import ClosedJaxpr, Jaxpr
+from ..core.trace import set_current_trace
+from ..ops._checks import aval_of
+from .jvp import instantiate, jvp_flat
+from .staging import StagedTracer, StagingTrace, eval_jaxpr, trace_to_jaxpr
+
+
+class PartialEvalTrace(StagingTrace):
+  """A staging trace that stages only what depends on its own tracers.
+
+  Known values used by staged equations become the jaxpr's constants: the
+  residuals a linearized function keeps.
+  """
+  kind = "linearize"
+
+  def is_unknown(self, x):
+    return isinstance(x, StagedTracer) and x._trace is self
+
+  def process_primitive(self, primitive, args, params):
+    if not any(self.is_unknown(a) for a in args):
+      with set_current_trace(self.parent):
+        return primitive.bind(*args, **params)
+    rule = primitive.partial_eval
+    if rule is not None:
+      return rule(self, args, params)
+    return self.stage(primitive, args, params)
+
+
+def linearize_flat(fun, primals, origin="linearize"):
+  """(primals_out, linear ClosedJaxpr) of flat `fun` at `primals`.
+
+  The jaxpr maps input tangents to output tangents; its constants are the
+  residuals computed from the primals.
+  """
+  pe = PartialEvalTrace(trace_lib.current_trace())
+  pe.origin = origin
+  tangents_in = [pe.new_arg(aval_of(p)) for p in primals]
+  try:
+    with set_current_trace(pe):
+      primals_out, tangents_out = jvp_flat(fun, primals, tangents_in, origin)
+      tangents_out = [instantiate(t) for t in tangents_out]
+    for p in primals_out:
+      if pe.is_unknown(p):
+        raise TypeError(
+            f"{origin}: an output's primal value depends on the tangents; a "
+            "primitive is missing a partial evaluation rule")
+    linear = pe.to_jaxpr(tangents_out)
+  finally:
+    pe.finish()
+  return primals_out, linear
+
+
+def partial_eval_jaxpr(closed, in_unknowns):
+  """Splits `closed` into a known and an unknown jaxpr.
+
+  Returns (known, unknown, out_unknowns, num_residuals):
+    known(*known_inputs) -> (*known_outputs, *residuals)
+    unknown(*residuals, *unknown_inputs) -> unknown_outputs
+  """
+  in_avals = closed.in_avals
+  known_avals = [a for a, u in zip(in_avals, in_unknowns) if not u]
+  split = {}
+
+  def fun_known(*known_in):
+    pe = PartialEvalTrace(trace_lib.current_trace())
+    known_iter = iter(known_in)
+    args = [pe.new_arg(a) if u else next(known_iter)
+            for a, u in zip(in_avals, in_unknowns)]
+    try:
+      with set_current_trace(pe):
+        outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
+      out_unknowns = [pe.is_unknown(o) for o in outs]
+      unknown = pe.to_jaxpr([o for o, u in zip(outs, out_unknowns) if u])
+    finally:
+      pe.finish()
+    jaxpr = unknown.jaxpr
+    split["unknown"] = ClosedJaxpr(
+        Jaxpr([], jaxpr.constvars + jaxpr.invars, jaxpr.outvars, jaxpr.eqns), [])
+    split["out_unknowns"] = out_unknowns
+    split["num_res"] = len(unknown.consts)
+    return [o for o, u in zip(outs, out_unknowns) if not u] + list(unknown.consts)
+
+  known = trace_to_jaxpr(fun_known, known_avals)
+  return known, split["unknown"], split["out_unknowns"], split["num_res"]
