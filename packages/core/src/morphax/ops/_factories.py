@@ -4,7 +4,7 @@ helpers (moving and broadcasting batch dimensions).
 """
 
 from ..core.ad_util import Zero
-from ..core.primitive import define_primitive
+from ..core.primitive import NOT_LINEAR, define_primitive
 from . import shape
 from ._ad import defjvp, defjvp_zero, deflinear, linear_ct  # noqa: F401
 from ._checks import NUMERIC, aval_of, match_scalars, nary_abstract_eval
@@ -91,7 +91,8 @@ def unop(name, lower, *, dtypes=NUMERIC, result_dtype=None, jvp=None,
   only for linear ops."""
   prim = define_primitive(
       name, abstract_eval=nary_abstract_eval(name, dtypes, result_dtype),
-      lower=_lower_with(lower), transpose=transpose)
+      lower=_lower_with(lower),
+      transpose=NOT_LINEAR if transpose is None else transpose)
   prim.batch = vectorized_batch(prim)
   if jvp is not None:
     defjvp(prim, jvp, uses_ans=uses_ans)
@@ -104,7 +105,8 @@ def binop(name, lower, *, dtypes=NUMERIC, result_dtype=None, jvp=None,
   a pair of per-operand tangent functions (see defjvp)."""
   prim = define_primitive(
       name, abstract_eval=nary_abstract_eval(name, dtypes, result_dtype),
-      lower=_lower_with(lower), transpose=transpose)
+      lower=_lower_with(lower),
+      transpose=NOT_LINEAR if transpose is None else transpose)
   prim.batch = vectorized_batch(prim)
   if jvp is not None:
     defjvp(prim, *jvp, uses_ans=uses_ans)
