@@ -46,6 +46,18 @@ def main():
   print("top_k([3, 9, 1, 7], 2)          ->", values, indices)
   print("cumsum(arange(5))               ->", lax.cumsum(jnp.arange(5)))
 
+  section("Transformations compose: grad, jit, vmap, make_jaxpr")
+  def loss(w, x):
+    return jnp.sum(jnp.sin(w * x) * w)
+  w = jnp.asarray([0.5, -1.0, 2.0])
+  print("loss(w, x[:3])                  ->", loss(w, x[:3]))
+  print("grad(loss)(w, x[:3])            ->", morphax.grad(loss)(w, x[:3]))
+  print("jit(grad(loss)) agrees          ->", morphax.jit(morphax.grad(loss))(w, x[:3]))
+  xs = jnp.stack([x[:3], x[1:4]])
+  print("vmap(grad) per-example grads    ->\n", morphax.vmap(morphax.grad(loss), in_axes=(None, 0))(w, xs))
+  print("make_jaxpr(loss):")
+  print(morphax.make_jaxpr(loss)(w, x[:3]))
+
   section("Errors name the function, the shapes and the fix")
   try:
     jnp.ones(3) + jnp.ones(4)

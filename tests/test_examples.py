@@ -26,3 +26,4 @@ def test_demo_runs_cleanly():
   assert "top_k([3, 9, 1, 7], 2)          -> [9. 7.] [1 3]" in out
   assert "cannot be broadcast" in out or "broadcast" in out
   assert "us per op" in out
+  assert "grad(loss)(w, x[:3])" in out and "reduce_sum" in out

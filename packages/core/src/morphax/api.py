@@ -101,6 +101,32 @@ UNHASHABLE_STATIC_MESSAGE = (
     "static arguments must be hashable (use a tuple instead of a list).")
 
 
+class _JitEntry:
+  """One traced signature of a jitted function: its jaxpr, the arrays it
+  closes over, its output tree, and its executables per device."""
+  __slots__ = ("jaxpr", "consts", "out_tree", "executables")
+
+  def __init__(self, jaxpr, consts, out_tree):
+    self.jaxpr = jaxpr
+    self.consts = consts
+    self.out_tree = out_tree
+    self.executables = {}
+
+  def stale(self):
+    """True if the trace closed over a tracer of a finished transformation."""
+    return any(isinstance(c, Tracer) and not c._trace.active for c in self.consts)
+
+  def run(self, name, leaves):
+    """The eager call: place the arguments, compile once per device, run."""
+    arrays, device, committed = dispatch.place(name, [*self.consts, *leaves])
+    executable = self.executables.get((device, committed))
+    if executable is None:
+      executable = self.executables[(device, committed)] = dispatch.compile_primitive(
+          call.jit_p, {"jaxpr": self.jaxpr, "name": name},
+          tuple(a.aval for a in arrays), device, committed)
+    return dispatch.run(executable, arrays, device, committed)
+
+
 class _Jitted:
   """A jit-compiled function: traces once per input signature, then runs
   the cached executable."""
@@ -181,31 +207,33 @@ class _Jitted:
     jaxpr, consts = staging.hoist_consts(closed)
     consts = [dispatch.to_array(c) if not isinstance(c, (Array, Tracer)) else c
               for c in consts]
-    return jaxpr, consts, store.tree
+    return _JitEntry(jaxpr, consts, store.tree)
 
   def __call__(self, *args, **kwargs):
-    statics, static_nums, dyn_args, dyn_kwargs = self._split(args, kwargs)
+    if self._static_argnums or self._static_argnames:
+      statics, static_nums, dyn_args, dyn_kwargs = self._split(args, kwargs)
+    else:
+      statics, static_nums, dyn_args, dyn_kwargs = (), (), args, kwargs
     leaves, in_tree = tree.registry.flatten((dyn_args, dyn_kwargs))
-    avals = tuple(aval_of(x) for x in leaves)
+    avals = tuple(x.aval if type(x) is Array else aval_of(x) for x in leaves)
     key = (in_tree, statics, avals)
     entry = self._cache.get(key)
-    if entry is None:
+    if entry is None or entry.stale():
       entry = self._cache[key] = self._trace(statics, static_nums, in_tree, avals)
-    jaxpr, consts, out_tree = entry
-    if any(isinstance(c, Tracer) and not c._trace.active for c in consts):
-      # A cached trace closed over a tracer of a finished transformation.
-      entry = self._cache[key] = self._trace(statics, static_nums, in_tree, avals)
-      jaxpr, consts, out_tree = entry
-    outs = call.jit_p.bind(*consts, *leaves, jaxpr=jaxpr, name=self._name)
-    return tree.tree_unflatten(out_tree, outs)
+    if trace_lib.current_trace() is trace_lib.default_trace():
+      outs = entry.run(self._name, leaves)
+    else:
+      outs = call.jit_p.bind(*entry.consts, *leaves, jaxpr=entry.jaxpr, name=self._name)
+    return entry.out_tree.unflatten(outs)
 
   def lower(self, *args, **kwargs):
     """The StableHLO program for these arguments (as_text(), compile())."""
     statics, static_nums, dyn_args, dyn_kwargs = self._split(args, kwargs)
     leaves, in_tree = tree.registry.flatten((dyn_args, dyn_kwargs))
     avals = tuple(aval_of(x) for x in leaves)
-    jaxpr, consts, _ = self._trace(statics, static_nums, in_tree, avals)
-    return Lowered(jaxpr, [aval_of(c) for c in consts] + list(avals), self._name)
+    entry = self._trace(statics, static_nums, in_tree, avals)
+    return Lowered(entry.jaxpr, [aval_of(c) for c in entry.consts] + list(avals),
+                   self._name)
 
 
 class Lowered:

@@ -164,8 +164,10 @@ def _unhashable(v):
     return True
 
 
-def apply_primitive(prim, args, params):
-  """Runs `prim` on concrete arguments now; returns Array(s)."""
+def place(name, args):
+  """Chooses the device for an operation on `args` (the committed device of
+  any committed Array, else the default one) and returns (arrays, device,
+  committed) with every argument an Array on that device."""
   device = None
   committed = False
   for a in args:
@@ -175,26 +177,42 @@ def apply_primitive(prim, args, params):
         committed = True
       elif a._device != device:
         raise ValueError(DEVICE_CONFLICT_MESSAGE.format(
-            prim=prim.name,
+            prim=name,
             devices=sorted({str(x._device) for x in args if type(x) is Array and x._committed})))
   if device is None:
     device = backend.default_device()
   arrays = []
   for a in args:
     if type(a) is not Array:
-      a = to_array(a, where=prim.name)
+      a = to_array(a, where=name)
     if a._device != device:
       a = _move(a, device, committed=False)
     arrays.append(a)
+  return arrays, device, committed
+
+
+def run(entry, arrays, device, committed):
+  """Executes a compiled entry on placed arrays; returns a list of Arrays."""
+  bufs = entry.executable.execute_sharded(
+      [a._buf for a in arrays]).consume_with_handlers(entry.handlers)
+  return [Array(b, aval, device, committed)
+          for b, aval in zip(bufs, entry.avals_out)]
+
+
+def compile_primitive(prim, params, avals, device, committed):
+  """The executable (with result handlers) of `prim` on `avals`, uncached."""
+  return _compile_primitive(prim, params, avals, device, committed)
+
+
+def apply_primitive(prim, args, params):
+  """Runs `prim` on concrete arguments now; returns Array(s)."""
+  arrays, device, committed = place(prim.name, args)
   avals = tuple(a.aval for a in arrays)
   key = (prim, _params_key(prim, params), avals, device, committed)
   entry = _cache.get(key)
   if entry is None:
     entry = _cache[key] = _compile_primitive(prim, params, avals, device, committed)
-  bufs = entry.executable.execute_sharded(
-      [a._buf for a in arrays]).consume_with_handlers(entry.handlers)
-  outs = [Array(b, aval, device, committed)
-          for b, aval in zip(bufs, entry.avals_out)]
+  outs = run(entry, arrays, device, committed)
   return outs if entry.multiple_results else outs[0]
 
 
