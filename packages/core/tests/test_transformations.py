@@ -225,3 +225,25 @@ def test_jit_vmap_jit():
 def test_vmap_size_mismatch_names_sizes():
   with pytest.raises(ValueError, match=r"(?s)inconsistent sizes.*size 3.*size 4"):
     jax.vmap(lambda x, y: x + y)(jnp.ones(3), jnp.ones(4))
+
+
+# --- Recompilation explained ---------------------------------------------------------
+
+def test_stats_and_explained_cache_misses(caplog):
+  import logging
+  jax.config.update("jax_explain_cache_misses", True)
+  try:
+    f = jax.jit(lambda x, y: x * y)
+    f(jnp.ones(3), 2.0)
+    f(jnp.ones(3), 3.0)
+    with caplog.at_level(logging.WARNING, logger="morphax.jit"):
+      f(jnp.ones(4), 2.0)
+      f(jnp.ones(4), jnp.ones(4, jnp.int32))
+  finally:
+    jax.config.update("jax_explain_cache_misses", False)
+  assert "argument x (shape): f32[3] -> f32[4]" in caplog.text
+  assert "argument y (shape, dtype, weak type): f32[] (weak) -> i32[4]" in caplog.text
+  assert "test_transformations.py:" in caplog.text
+  stats = f.stats()
+  assert (stats["calls"], stats["cache_hits"], stats["cache_misses"]) == (4, 1, 3)
+  assert stats["compile_seconds"] > 0 and stats["trace_seconds"] > 0

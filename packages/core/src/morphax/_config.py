@@ -23,10 +23,13 @@ def _env_flag(name, default=False):
 class Config:
   """Holds the flags users may change. Reads are plain attribute loads."""
 
-  _NAMES = ("jax_enable_x64", "jax_platforms", "jax_default_device")
+  _NAMES = ("jax_enable_x64", "jax_platforms", "jax_default_device",
+            "jax_explain_cache_misses", "jax_log_compiles")
 
   def __init__(self):
     self.jax_enable_x64 = _env_flag("MORPHAX_ENABLE_X64")
+    self.jax_explain_cache_misses = _env_flag("MORPHAX_EXPLAIN_CACHE_MISSES")
+    self.jax_log_compiles = _env_flag("MORPHAX_LOG_COMPILES")
     self.jax_platforms = os.environ.get("MORPHAX_PLATFORMS") or None
     self.jax_default_device = None
 
@@ -36,7 +39,7 @@ class Config:
       raise ValueError(
           f"config.update: unknown flag {name!r}; known flags are "
           f"{', '.join(self._NAMES)}")
-    if name == "jax_enable_x64":
+    if name in ("jax_enable_x64", "jax_explain_cache_misses", "jax_log_compiles"):
       value = bool(value)
     setattr(self, name, value)
 

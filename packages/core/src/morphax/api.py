@@ -7,9 +7,14 @@ interpreters/, and unflattens the result.
 
 import functools
 import inspect
+import logging
+import os
+import sys
+import time
 
 import numpy as np
 
+from ._config import config
 from .core import avals as avals_lib
 from .core import trace as trace_lib
 from .core import tree
@@ -116,7 +121,7 @@ class _JitEntry:
     """True if the trace closed over a tracer of a finished transformation."""
     return any(isinstance(c, Tracer) and not c._trace.active for c in self.consts)
 
-  def run(self, name, leaves):
+  def run(self, name, leaves, stats):
     """The eager call: place the arguments, compile once per device, run."""
     arrays, device, committed = dispatch.place(name, [*self.consts, *leaves])
     executable = self.executables.get((device, committed))
@@ -124,6 +129,8 @@ class _JitEntry:
       executable = self.executables[(device, committed)] = dispatch.compile_primitive(
           call.jit_p, {"jaxpr": self.jaxpr, "name": name},
           tuple(a.aval for a in arrays), device, committed)
+      stats["lower_seconds"] += executable.lower_seconds
+      stats["compile_seconds"] += executable.compile_seconds
     return dispatch.run(executable, arrays, device, committed)
 
 
@@ -140,6 +147,9 @@ class _Jitted:
         else tuple(static_argnames)
     self._donate_argnums = _normalize_argnums("jit", donate_argnums)
     self._cache = {}
+    self._stats = {"calls": 0, "cache_hits": 0, "cache_misses": 0,
+                   "trace_seconds": 0.0, "lower_seconds": 0.0,
+                   "compile_seconds": 0.0}
     try:
       self._signature = inspect.signature(fun)
     except (TypeError, ValueError):
@@ -217,14 +227,39 @@ class _Jitted:
     leaves, in_tree = tree.registry.flatten((dyn_args, dyn_kwargs))
     avals = tuple(x.aval if type(x) is Array else aval_of(x) for x in leaves)
     key = (in_tree, statics, avals)
+    stats = self._stats
+    stats["calls"] += 1
     entry = self._cache.get(key)
     if entry is None or entry.stale():
+      stats["cache_misses"] += 1
+      if config.jax_explain_cache_misses and self._cache:
+        self._explain_miss(key)
+      start = time.perf_counter()
       entry = self._cache[key] = self._trace(statics, static_nums, in_tree, avals)
+      stats["trace_seconds"] += time.perf_counter() - start
+    else:
+      stats["cache_hits"] += 1
     if trace_lib.current_trace() is trace_lib.default_trace():
-      outs = entry.run(self._name, leaves)
+      outs = entry.run(self._name, leaves, stats)
     else:
       outs = call.jit_p.bind(*entry.consts, *leaves, jaxpr=entry.jaxpr, name=self._name)
     return entry.out_tree.unflatten(outs)
+
+  def stats(self):
+    """Calls, trace-cache hits and misses, and cumulative trace, lower and
+    compile seconds of this jitted function."""
+    return dict(self._stats)
+
+  def _explain_miss(self, key):
+    """Logs why `key` missed: the call site and what differs from the
+    closest cached signature."""
+    in_tree, statics, avals = key
+    best = min(self._cache, key=lambda k: len(_signature_diff(self, k, key)))
+    lines = "\n".join(f"    - {d}" for d in _signature_diff(self, best, key))
+    _jit_logger.warning(
+        "TRACING CACHE MISS: jit(%s) is retraced at %s (call %d).\n"
+        "  The closest cached signature differs in:\n%s",
+        self._name, _user_call_site(), self._stats["calls"], lines)
 
   def lower(self, *args, **kwargs):
     """The StableHLO program for these arguments (as_text(), compile())."""
@@ -268,6 +303,52 @@ class Compiled:
 
   def as_text(self):
     return self._executable.hlo_modules()[0].to_string()
+
+
+_jit_logger = logging.getLogger("morphax.jit")
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_call_site():
+  """file:line of the innermost frame outside morphax."""
+  frame = sys._getframe(1)
+  while frame is not None:
+    filename = os.path.abspath(frame.f_code.co_filename)
+    if not filename.startswith(_PACKAGE_DIR):
+      return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    frame = frame.f_back
+  return "<unknown>"
+
+
+def _signature_diff(jitted, old, new):
+  """Human-readable differences between two cached signatures."""
+  old_tree, old_statics, old_avals = old
+  new_tree, new_statics, new_avals = new
+  diffs = []
+  if old_tree != new_tree:
+    diffs.append(f"tree structure of the arguments: {old_tree} -> {new_tree}")
+  old_s, new_s = dict(old_statics), dict(new_statics)
+  for k in sorted(set(old_s) | set(new_s), key=str):
+    if old_s.get(k) != new_s.get(k):
+      diffs.append(f"static argument {k}: {old_s.get(k)!r} -> {new_s.get(k)!r}")
+  if old_tree == new_tree:
+    names = jitted._arg_names(new_tree, len(new_avals))
+    for name, a, b in zip(names, old_avals, new_avals):
+      if a != b:
+        what = []
+        if a.shape != b.shape:
+          what.append("shape")
+        if a.dtype != b.dtype:
+          what.append("dtype")
+        if a.weak_type != b.weak_type:
+          what.append("weak type")
+        diffs.append(f"argument {name} ({', '.join(what)}): "
+                     f"{_aval_text(a)} -> {_aval_text(b)}")
+  return diffs
+
+
+def _aval_text(a):
+  return a.str_short() + (" (weak)" if a.weak_type else "")
 
 
 def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=()):

@@ -2,6 +2,8 @@
 executable, keyed by primitive, params, input avals and device.
 """
 
+import time
+
 import numpy as np
 from jaxlib import _jax
 from jaxlib import xla_client as xc
@@ -107,14 +109,19 @@ DEVICE_CONFLICT_MESSAGE = (
 
 
 class _Executable:
-  """A compiled single-primitive program with its result handlers."""
-  __slots__ = ("executable", "handlers", "avals_out", "multiple_results")
+  """A compiled single-primitive program with its result handlers, and the
+  seconds its lowering and compilation took."""
+  __slots__ = ("executable", "handlers", "avals_out", "multiple_results",
+               "lower_seconds", "compile_seconds")
 
-  def __init__(self, executable, handlers, avals_out, multiple_results):
+  def __init__(self, executable, handlers, avals_out, multiple_results,
+               lower_seconds=0.0, compile_seconds=0.0):
     self.executable = executable
     self.handlers = handlers
     self.avals_out = avals_out
     self.multiple_results = multiple_results
+    self.lower_seconds = lower_seconds
+    self.compile_seconds = compile_seconds
 
 
 _cache = {}
@@ -135,13 +142,17 @@ def compile_module(module, devices):
 
 
 def _compile_primitive(prim, params, avals_in, device, committed):
+  start = time.perf_counter()
   module, avals_out = lowering.lower_primitive_module(
       prim, avals_in, params, platform=device.platform)
+  lowered = time.perf_counter()
   executable = compile_module(module, [device])
+  compiled = time.perf_counter()
   sharding = sharding_for(device)
   handlers = [_jax.array_result_handler(a, sharding, committed, _skip_checks=True)
               for a in avals_out]
-  return _Executable(executable, handlers, avals_out, prim.multiple_results)
+  return _Executable(executable, handlers, avals_out, prim.multiple_results,
+                     lowered - start, compiled - lowered)
 
 
 def _params_key(prim, params):
