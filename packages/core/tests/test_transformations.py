@@ -247,3 +247,14 @@ def test_stats_and_explained_cache_misses(caplog):
   stats = f.stats()
   assert (stats["calls"], stats["cache_hits"], stats["cache_misses"]) == (4, 1, 3)
   assert stats["compile_seconds"] > 0 and stats["trace_seconds"] > 0
+
+
+def test_integer_primals_take_float0_tangents():
+  f = lambda x, n: x * n
+  n = jnp.arange(3)
+  _, t = jax.jvp(f, (jnp.ones(3), n), (jnp.ones(3), np.zeros(3, jax.dtypes.float0)))
+  np.testing.assert_array_equal(np.asarray(t), [0.0, 1.0, 2.0])
+  with pytest.raises(TypeError, match=r"leaf 1 must have the same shape and dtype.*float0"):
+    jax.jvp(f, (jnp.ones(3), n), (jnp.ones(3), jnp.ones(3)))
+  g = jax.grad(lambda x, n: jnp.sum(x * n), argnums=(0, 1), allow_int=True)(jnp.ones(3), n)
+  assert g[1].dtype == jax.dtypes.float0 and g[1].shape == (3,)

@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from . import dtypes
 from ._config import config
 from .core import avals as avals_lib
 from .core import trace as trace_lib
@@ -30,7 +31,7 @@ from .ops._checks import aval_of
 from .runtime import dispatch
 from .runtime.array import Array
 
-float0 = np.dtype([("float0", np.void, 0)])
+float0 = dtypes.float0
 
 
 class ShapeDtypeStruct:
@@ -416,12 +417,25 @@ def _check_same_structure(name, primals, tangents):
   if p_tree != t_tree:
     raise TypeError(f"{name}: primal and tangent arguments must have the same "
                     f"tree structure, got {p_tree} and {t_tree}")
+  out = []
   for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
-    pa, ta = aval_of(p), aval_of(t)
+    pa = aval_of(p)
+    if getattr(t, "dtype", None) == float0 and not avals_lib.is_inexact(pa.dtype):
+      # Integer and bool primals take float0 tangents, as in JAX: zero.
+      if np.shape(t) != pa.shape:
+        raise TypeError(f"{name}: float0 tangent leaf {i} has shape {np.shape(t)} "
+                        f"but its primal has shape {pa.shape}")
+      out.append(Zero(pa))
+      continue
+    ta = aval_of(t)
     if pa.shape != ta.shape or pa.dtype != ta.dtype:
+      hint = (" (integer and bool primals take float0 tangents: "
+              "np.zeros(shape, dtype=morphax.dtypes.float0))"
+              if not avals_lib.is_inexact(pa.dtype) else "")
       raise TypeError(f"{name}: primal and tangent leaf {i} must have the same "
-                      f"shape and dtype, got {pa.str_short()} and {ta.str_short()}")
-  return p_leaves, t_leaves, p_tree
+                      f"shape and dtype, got {pa.str_short()} and {ta.str_short()}{hint}")
+    out.append(t)
+  return p_leaves, out, p_tree
 
 
 def jvp(fun, primals, tangents, has_aux=False):
