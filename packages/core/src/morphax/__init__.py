@@ -11,5 +11,7 @@ from . import dtypes
 from . import test_util
 from . import lax
 from . import numpy
+from . import tree_util
+from . import tree
 
 __version__ = "0.1.0"
