@@ -11,7 +11,8 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from ..core import avals as avals_lib
 from ..core.avals import ShapedArray
 from ..core.ad_util import Zero
-from ..core.primitive import define_primitive
+from ..core.primitive import REGISTRY, define_primitive
+from ._ad import deflinear, defjvp_zero
 from ..interpreters.lowering import comparison_type, constant, tensor_type
 from ._checks import (BOOL, FLOAT, INT, aval_of, check_dtype,
                          is_python_scalar, match_scalars)
@@ -172,9 +173,22 @@ def _bitcast_convert_type_lower(ctx, operand, *, new_dtype):
   return hlo.bitcast_convert(tensor_type(ctx.avals_out[0]), operand)
 
 
+def _bitcast_convert_type_batch(vals, dims, *, new_dtype):
+  # Bitcasting may add or remove the trailing axis; the batch dim must not
+  # be that axis, so a trailing one moves to the front first.
+  (x,), (d,) = vals, dims
+  ndim = aval_of(x).ndim
+  if d == ndim - 1:
+    # transpose_p lives in ops/shape.py, above this module: look it up.
+    x = REGISTRY["transpose"].bind(x, permutation=(d,) + tuple(range(d)))
+    d = 0
+  return bitcast_convert_type_p.bind(x, new_dtype=new_dtype), d
+
+
 bitcast_convert_type_p = define_primitive(
     "bitcast_convert_type", abstract_eval=_bitcast_convert_type_abstract_eval,
-    lower=_bitcast_convert_type_lower)
+    lower=_bitcast_convert_type_lower, batch=_bitcast_convert_type_batch)
+defjvp_zero(bitcast_convert_type_p)
 
 
 # --- reduce_precision --------------------------------------------------------
@@ -214,6 +228,18 @@ def _reduce_precision_lower(ctx, operand, *, exponent_bits, mantissa_bits):
   return hlo.reduce_precision(operand, exponent_bits, mantissa_bits)
 
 
+def _reduce_precision_transpose(ct, operand, *, exponent_bits, mantissa_bits):
+  # As in JAX: treated as linear, the rounding applied to (co)tangents too.
+  return [reduce_precision_p.bind(ct, exponent_bits=exponent_bits,
+                                  mantissa_bits=mantissa_bits)]
+
+
+def _reduce_precision_batch(vals, dims, *, exponent_bits, mantissa_bits):
+  return reduce_precision_p.bind(vals[0], exponent_bits=exponent_bits,
+                                 mantissa_bits=mantissa_bits), dims[0]
+
+
 reduce_precision_p = define_primitive(
     "reduce_precision", abstract_eval=_reduce_precision_abstract_eval,
-    lower=_reduce_precision_lower)
+    lower=_reduce_precision_lower, batch=_reduce_precision_batch)
+deflinear(reduce_precision_p, _reduce_precision_transpose)

@@ -11,11 +11,14 @@ from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..core import avals as avals_lib
+from ..core.ad_util import Zero, add_tangents, is_undefined_primal
 from ..core.avals import ShapedArray
-from ..core.primitive import define_primitive
+from ..core.primitive import NOT_LINEAR, define_primitive
 from ..interpreters.lowering import (constant, i64_array, make_region,
                                      scalar_type, tensor_type)
+from . import bits, elementwise, select, shape
 from ._checks import ANY, NUMERIC, aval_of, check_dtype
+from ._factories import batch_size, bdim_at_front, instantiate, moveaxis
 
 __all__ = [
     "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode",
@@ -382,8 +385,96 @@ def gather(operand, start_indices, dimension_numbers, slice_sizes, *,
       unique_indices=bool(unique_indices),
       indices_are_sorted=bool(indices_are_sorted), mode=mode,
       fill_value=fill_value)
+
+
+def _gather_jvp(primals, tangents, **params):
+  operand, indices = primals
+  out = gather_p.bind(operand, indices, **params)
+  t = tangents[0]
+  if type(t) is Zero:
+    return out, Zero(aval_of(out))
+  return out, gather_p.bind(t, indices, **params)
+
+
+def _gather_transpose(ct, operand, indices, *, dimension_numbers, slice_sizes,
+                      unique_indices, indices_are_sorted, mode, fill_value):
+  """Scatter-adds the cotangent of each slice back where it came from;
+  out-of-bounds slices (filled, not read) are dropped."""
+  if not is_undefined_primal(operand):
+    return [None, None]
+  zeros = shape.full(operand.aval.shape, 0, operand.aval.dtype)
+  return [scatter_add(zeros, indices, ct, _scatter_dnums_of(dimension_numbers),
+                      indices_are_sorted=indices_are_sorted,
+                      unique_indices=unique_indices, mode=mode), None]
+
+
+def _gather_batch(vals, dims, *, dimension_numbers, slice_sizes, **params):
+  """The batch dim becomes a full-size slice dimension (operand batched),
+  a batch dimension of the indices (indices batched), or a pair of batching
+  dims (both); the output's batch dim is always 0."""
+  operand, indices = vals
+  operand_dim, indices_dim = dims
+  dn = dimension_numbers
+  inc = lambda ds: tuple(d + 1 for d in ds)
+  if indices_dim is None:
+    operand = moveaxis(operand, operand_dim, 0)
+    size = aval_of(operand).shape[0]
+    dn = GatherDimensionNumbers(
+        offset_dims=(0,) + inc(dn.offset_dims),
+        collapsed_slice_dims=inc(dn.collapsed_slice_dims),
+        start_index_map=inc(dn.start_index_map),
+        operand_batching_dims=inc(dn.operand_batching_dims),
+        start_indices_batching_dims=dn.start_indices_batching_dims)
+    slice_sizes = (size,) + tuple(slice_sizes)
+  elif operand_dim is None:
+    indices = moveaxis(indices, indices_dim, 0)
+    dn = dn._replace(
+        offset_dims=inc(dn.offset_dims),
+        start_indices_batching_dims=inc(dn.start_indices_batching_dims))
+  else:
+    operand = moveaxis(operand, operand_dim, 0)
+    indices = moveaxis(indices, indices_dim, 0)
+    dn = GatherDimensionNumbers(
+        offset_dims=inc(dn.offset_dims),
+        collapsed_slice_dims=inc(dn.collapsed_slice_dims),
+        start_index_map=inc(dn.start_index_map),
+        operand_batching_dims=(0,) + inc(dn.operand_batching_dims),
+        start_indices_batching_dims=(0,) + inc(dn.start_indices_batching_dims))
+    slice_sizes = (1,) + tuple(slice_sizes)
+  out = gather_p.bind(operand, indices, dimension_numbers=dn,
+                      slice_sizes=tuple(slice_sizes), **params)
+  return out, 0
+
+
 gather_p = define_primitive(
-    "gather", abstract_eval=_gather_abstract_eval, lower=_gather_lower)
+    "gather", abstract_eval=_gather_abstract_eval, lower=_gather_lower,
+    jvp=_gather_jvp, transpose=_gather_transpose, batch=_gather_batch)
+
+
+def _scatter_dnums_of(dn):
+  """The scatter that puts a gather's slices back (its transpose)."""
+  return ScatterDimensionNumbers(
+      update_window_dims=dn.offset_dims,
+      inserted_window_dims=dn.collapsed_slice_dims,
+      scatter_dims_to_operand_dims=dn.start_index_map,
+      operand_batching_dims=dn.operand_batching_dims,
+      scatter_indices_batching_dims=dn.start_indices_batching_dims)
+
+
+def _gather_dnums_of(dn, operand_shape, updates_shape):
+  """The gather that reads back a scatter's windows (its transpose), with
+  its slice sizes."""
+  slice_sizes = [1] * len(operand_shape)
+  for d, ud in zip(_window_operand_dims(len(operand_shape), dn),
+                   dn.update_window_dims):
+    slice_sizes[d] = updates_shape[ud]
+  gdn = GatherDimensionNumbers(
+      offset_dims=dn.update_window_dims,
+      collapsed_slice_dims=dn.inserted_window_dims,
+      start_index_map=dn.scatter_dims_to_operand_dims,
+      operand_batching_dims=dn.operand_batching_dims,
+      start_indices_batching_dims=dn.scatter_indices_batching_dims)
+  return gdn, tuple(slice_sizes)
 
 
 # --- scatter rules (shared by the scatter family) ---------------------------
@@ -558,12 +649,222 @@ def _clamp_scatter_indices(indices, operand_aval, indices_aval, updates_aval,
   return hlo.clamp(constant(0, dtype, shape), indices, upper)
 
 
-def _scatter_primitive(prim_name, name, combine, dtypes):
+def _scatter_primitive(prim_name, name, combine, dtypes, *, jvp_for,
+                       transpose):
   """A scatter primitive whose update computation is `combine(old, new)`;
-  `name` is the public function that its errors name."""
-  return define_primitive(
+  `name` is the public function that its errors name; `jvp_for(prim)`
+  makes its JVP rule."""
+  prim = define_primitive(
       prim_name, abstract_eval=_scatter_abstract_eval_for(name, dtypes),
-      lower=_scatter_lower_with(combine))
+      lower=_scatter_lower_with(combine), transpose=transpose)
+  prim.jvp = jvp_for(prim)
+  prim.batch = _scatter_batch_for(prim)
+  return prim
+
+
+def _scatter_batch_for(prim):
+  """The batching rule of a scatter: operand and updates get the batch dim
+  in front (broadcast if unbatched). Unbatched indices make it a window
+  dimension of full size; batched indices make it a pair of batching dims."""
+  def rule(vals, dims, *, dimension_numbers, **params):
+    operand, indices, updates = vals
+    operand_dim, indices_dim, updates_dim = dims
+    size = batch_size(vals, dims)
+    dn = dimension_numbers
+    inc = lambda ds: tuple(d + 1 for d in ds)
+    operand = bdim_at_front(operand, operand_dim, size)
+    updates = bdim_at_front(updates, updates_dim, size)
+    if indices_dim is None:
+      dn = ScatterDimensionNumbers(
+          update_window_dims=(0,) + inc(dn.update_window_dims),
+          inserted_window_dims=inc(dn.inserted_window_dims),
+          scatter_dims_to_operand_dims=inc(dn.scatter_dims_to_operand_dims),
+          operand_batching_dims=inc(dn.operand_batching_dims),
+          scatter_indices_batching_dims=dn.scatter_indices_batching_dims)
+    else:
+      indices = moveaxis(indices, indices_dim, 0)
+      dn = ScatterDimensionNumbers(
+          update_window_dims=inc(dn.update_window_dims),
+          inserted_window_dims=inc(dn.inserted_window_dims),
+          scatter_dims_to_operand_dims=inc(dn.scatter_dims_to_operand_dims),
+          operand_batching_dims=(0,) + inc(dn.operand_batching_dims),
+          scatter_indices_batching_dims=(
+              (0,) + inc(dn.scatter_indices_batching_dims)))
+    return prim.bind(operand, indices, updates, dimension_numbers=dn,
+                     **params), 0
+  return rule
+
+
+def _gather_windows(x, indices, updates_aval, *, dimension_numbers,
+                    indices_are_sorted, unique_indices, mode):
+  """The windows of `x` (operand-shaped) that a scatter with these params
+  writes `updates` to, shaped like updates; dropped windows read 0."""
+  dnums, slice_sizes = _gather_dnums_of(
+      dimension_numbers, aval_of(x).shape, updates_aval.shape)
+  return gather(x, indices, dnums, slice_sizes, mode=mode, fill_value=0,
+                indices_are_sorted=indices_are_sorted,
+                unique_indices=unique_indices)
+
+
+def _scatter_linear_jvp_for(prim):
+  """The JVP of a scatter linear in (operand, updates) together."""
+  def rule(primals, tangents, **params):
+    operand, indices, updates = primals
+    t_operand, _, t_updates = tangents
+    out = prim.bind(operand, indices, updates, **params)
+    if type(t_operand) is Zero and type(t_updates) is Zero:
+      return out, Zero(aval_of(out))
+    return out, prim.bind(instantiate(t_operand), indices,
+                          instantiate(t_updates), **params)
+  return rule
+
+
+def _scatter_add_transpose_for(negate):
+  """scatter_add/sub: the operand's cotangent is ct; the updates' is the
+  windows of ct they were added to (negated for scatter_sub)."""
+  def rule(ct, operand, indices, updates, **params):
+    if is_undefined_primal(indices):
+      raise ValueError("scatter: cannot transpose with respect to indices")
+    operand_ct = ct if is_undefined_primal(operand) else None
+    updates_ct = None
+    if is_undefined_primal(updates):
+      updates_ct = _gather_windows(ct, indices, updates.aval, **params)
+      if negate:
+        updates_ct = elementwise.neg(updates_ct)
+    return [operand_ct, None, updates_ct]
+  return rule
+
+
+def _scatter_mul_jvp(primals, tangents, *, unique_indices, **params):
+  """Linear in the operand for fixed updates; with unique indices, an
+  update tangent contributes operand * (the tangent scattered into 0s)."""
+  operand, indices, updates = primals
+  t_operand, _, t_updates = tangents
+  params = dict(params, unique_indices=unique_indices)
+  out = scatter_mul_p.bind(operand, indices, updates, **params)
+  tangent = Zero(aval_of(out))
+  if type(t_operand) is not Zero:
+    tangent = scatter_mul_p.bind(t_operand, indices, updates, **params)
+  if type(t_updates) is not Zero:
+    if not unique_indices:
+      raise NotImplementedError(
+          "scatter_mul: the derivative with respect to `updates` is only "
+          "implemented for unique_indices=True (as in JAX); differentiate "
+          "with respect to the operand only, or promise unique indices")
+    aval = aval_of(operand)
+    scattered = scatter_add_p.bind(shape.full(aval.shape, 0, aval.dtype),
+                                   indices, t_updates, **params)
+    tangent = add_tangents(tangent, elementwise.mul(operand, scattered))
+  return out, tangent
+
+
+def _scatter_mul_transpose(ct, operand, indices, updates, **params):
+  """Linear in the operand only (the updates must be known)."""
+  if is_undefined_primal(updates) or is_undefined_primal(indices):
+    raise NotImplementedError(
+        "scatter_mul: transposition is only defined with respect to the "
+        "operand (scatter_mul is not linear in updates)")
+  if not is_undefined_primal(operand):
+    return [None, None, None]
+  return [scatter_mul_p.bind(ct, indices, updates, **params), None, None]
+
+
+def _scatter_jvp(primals, tangents, *, unique_indices, **params):
+  """With unique indices scatter is linear in (operand, updates). Otherwise
+  which duplicate wins is unspecified, so (like JAX) one is picked
+  explicitly: each update window gets an id, the ids are scattered, and
+  the ids read back show which updates landed; the result is then a
+  scatter_add of the masked operand and masked updates, linear in both."""
+  operand, indices, updates = primals
+  t_operand, _, t_updates = tangents
+  params = dict(params, unique_indices=unique_indices)
+  if unique_indices:
+    out = scatter_p.bind(operand, indices, updates, **params)
+    if type(t_operand) is Zero and type(t_updates) is Zero:
+      return out, Zero(aval_of(out))
+    return out, scatter_p.bind(instantiate(t_operand), indices,
+                               instantiate(t_updates), **params)
+  if type(t_operand) is Zero and type(t_updates) is Zero:
+    out = scatter_p.bind(operand, indices, updates, **params)
+    return out, Zero(aval_of(out))
+  dn = params["dimension_numbers"]
+  operand_aval, updates_aval = aval_of(operand), aval_of(updates)
+  scatter_dims = tuple(d for d in range(updates_aval.ndim)
+                       if d not in dn.update_window_dims)
+  scatter_shape = tuple(updates_aval.shape[d] for d in scatter_dims)
+  id_dtype = np.dtype(np.int32)
+  n = math.prod(scatter_shape)
+  ids = shape.reshape(elementwise.add(shape.iota(id_dtype, n),
+                                      shape.full((n,), 1, id_dtype)),
+                      scatter_shape)
+  ids = shape.broadcast_in_dim(ids, updates_aval.shape, scatter_dims)
+  scattered_ids = scatter_p.bind(
+      shape.full(operand_aval.shape, 0, id_dtype), indices, ids, **params)
+  landed_ids = _gather_windows(scattered_ids, indices, updates_aval, **params)
+  operand_kept = bits.eq(scattered_ids, shape.full(operand_aval.shape, 0,
+                                                   id_dtype))
+  update_landed = bits.eq(landed_ids, ids)
+
+  def masked_scatter(x, u):
+    x = select.select_n(operand_kept, shape.full_like(x, 0), x)
+    u = select.select_n(update_landed, shape.full_like(u, 0), u)
+    return scatter_add_p.bind(x, indices, u, **params)
+  out = masked_scatter(operand, updates)
+  return out, masked_scatter(instantiate(t_operand), instantiate(t_updates))
+
+
+def _scatter_transpose(ct, operand, indices, updates, *, unique_indices,
+                       **params):
+  """Only unique-index scatters are transposed (the JVP of the others is
+  written with scatter_add): the operand's cotangent is ct with the written
+  windows zeroed; the updates' is those windows of ct."""
+  if not unique_indices:
+    raise NotImplementedError(
+        "scatter: transposition needs unique_indices=True; the JVP of a "
+        "scatter with possibly repeated indices uses scatter_add instead")
+  if is_undefined_primal(indices):
+    raise ValueError("scatter: cannot transpose with respect to indices")
+  params = dict(params, unique_indices=unique_indices)
+  operand_ct = updates_ct = None
+  updates_aval = (updates.aval if is_undefined_primal(updates)
+                  else aval_of(updates))
+  if is_undefined_primal(operand):
+    zeros = shape.full(updates_aval.shape, 0, updates_aval.dtype)
+    operand_ct = scatter_p.bind(ct, indices, zeros, **params)
+  if is_undefined_primal(updates):
+    updates_ct = _gather_windows(ct, indices, updates_aval, **params)
+  return [operand_ct, None, updates_ct]
+
+
+def _scatter_extremal_jvp_for(prim):
+  """scatter_min/max: the tangent at each position is the mean of the
+  tangents of the values (operand entry and landed updates) equal to the
+  result there (ties share, as in JAX)."""
+  def rule(primals, tangents, **params):
+    operand, indices, updates = primals
+    t_operand, _, t_updates = tangents
+    out = prim.bind(operand, indices, updates, **params)
+    if type(t_operand) is Zero and type(t_updates) is Zero:
+      return out, Zero(aval_of(out))
+    operand_aval, updates_aval = aval_of(operand), aval_of(updates)
+    zeros = shape.full(operand_aval.shape, 0, operand_aval.dtype)
+
+    def where(mask, t):
+      return select.select_n(mask, shape.full_like(t, 0), t)
+
+    def scatter_into_zeros(u):
+      return scatter_add_p.bind(zeros, indices, u, **params)
+    operand_hit = bits.eq(operand, out)
+    update_hit = bits.eq(updates, _gather_windows(out, indices, updates_aval,
+                                                  **params))
+    count = elementwise.add(
+        where(operand_hit, shape.full_like(operand, 1)),
+        scatter_into_zeros(where(update_hit, shape.full_like(updates, 1))))
+    total = elementwise.add(
+        where(operand_hit, instantiate(t_operand)),
+        scatter_into_zeros(where(update_hit, instantiate(t_updates))))
+    return out, elementwise.div(total, count)
+  return rule
 
 
 def _bind_scatter(prim, name, operand, indices, updates, dimension_numbers,
@@ -607,7 +908,9 @@ def scatter(operand, scatter_indices, updates, dimension_numbers, *,
   return _bind_scatter(scatter_p, "scatter", operand, scatter_indices, updates,
                        dimension_numbers, indices_are_sorted, unique_indices,
                        mode)
-scatter_p = _scatter_primitive("scatter", "scatter", lambda old, new: new, ANY)
+scatter_p = _scatter_primitive(
+    "scatter", "scatter", lambda old, new: new, ANY,
+    jvp_for=lambda prim: _scatter_jvp, transpose=_scatter_transpose)
 
 
 def scatter_add(operand, scatter_indices, updates, dimension_numbers, *,
@@ -620,8 +923,10 @@ def scatter_add(operand, scatter_indices, updates, dimension_numbers, *,
   return _bind_scatter(scatter_add_p, "scatter_add", operand, scatter_indices,
                        updates, dimension_numbers, indices_are_sorted,
                        unique_indices, mode)
-scatter_add_p = _scatter_primitive("scatter-add", "scatter_add", hlo.add,
-                                   NUMERIC)
+scatter_add_p = _scatter_primitive(
+    "scatter-add", "scatter_add", hlo.add, NUMERIC,
+    jvp_for=_scatter_linear_jvp_for,
+    transpose=_scatter_add_transpose_for(negate=False))
 
 
 def scatter_sub(operand, scatter_indices, updates, dimension_numbers, *,
@@ -635,8 +940,10 @@ def scatter_sub(operand, scatter_indices, updates, dimension_numbers, *,
   return _bind_scatter(scatter_sub_p, "scatter_sub", operand, scatter_indices,
                        updates, dimension_numbers, indices_are_sorted,
                        unique_indices, mode)
-scatter_sub_p = _scatter_primitive("scatter-sub", "scatter_sub", hlo.subtract,
-                                   NUMERIC)
+scatter_sub_p = _scatter_primitive(
+    "scatter-sub", "scatter_sub", hlo.subtract, NUMERIC,
+    jvp_for=_scatter_linear_jvp_for,
+    transpose=_scatter_add_transpose_for(negate=True))
 
 
 def scatter_mul(operand, scatter_indices, updates, dimension_numbers, *,
@@ -650,8 +957,10 @@ def scatter_mul(operand, scatter_indices, updates, dimension_numbers, *,
   return _bind_scatter(scatter_mul_p, "scatter_mul", operand, scatter_indices,
                        updates, dimension_numbers, indices_are_sorted,
                        unique_indices, mode)
-scatter_mul_p = _scatter_primitive("scatter-mul", "scatter_mul", hlo.multiply,
-                                   NUMERIC)
+scatter_mul_p = _scatter_primitive(
+    "scatter-mul", "scatter_mul", hlo.multiply, NUMERIC,
+    jvp_for=lambda prim: _scatter_mul_jvp,
+    transpose=_scatter_mul_transpose)
 
 
 def scatter_min(operand, scatter_indices, updates, dimension_numbers, *,
@@ -665,8 +974,9 @@ def scatter_min(operand, scatter_indices, updates, dimension_numbers, *,
   return _bind_scatter(scatter_min_p, "scatter_min", operand, scatter_indices,
                        updates, dimension_numbers, indices_are_sorted,
                        unique_indices, mode)
-scatter_min_p = _scatter_primitive("scatter-min", "scatter_min", hlo.minimum,
-                                   ANY)
+scatter_min_p = _scatter_primitive(
+    "scatter-min", "scatter_min", hlo.minimum, ANY,
+    jvp_for=_scatter_extremal_jvp_for, transpose=NOT_LINEAR)
 
 
 def scatter_max(operand, scatter_indices, updates, dimension_numbers, *,
@@ -680,5 +990,7 @@ def scatter_max(operand, scatter_indices, updates, dimension_numbers, *,
   return _bind_scatter(scatter_max_p, "scatter_max", operand, scatter_indices,
                        updates, dimension_numbers, indices_are_sorted,
                        unique_indices, mode)
-scatter_max_p = _scatter_primitive("scatter-max", "scatter_max", hlo.maximum,
-                                   ANY)
+scatter_max_p = _scatter_primitive(
+    "scatter-max", "scatter_max", hlo.maximum, ANY,
+    jvp_for=_scatter_extremal_jvp_for, transpose=NOT_LINEAR)
+

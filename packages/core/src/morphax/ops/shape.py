@@ -13,7 +13,8 @@ from ..core.avals import ShapedArray, check_shape
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import constant, i64_array, tensor_type
 from ..core.primitive import REGISTRY
-from ._ad import deflinear
+from ..core.ad_util import Zero, is_undefined_primal
+from ._ad import deflinear, defjvp_zero
 from .convert import _convert_element_type
 from ._checks import (NUMERIC, scalar_like, aval_of, canonicalize_axes,
                          canonicalize_axis, check_dtype, is_python_scalar)
@@ -22,6 +23,38 @@ def _reduce_sum(x, axes):
   # reduce_sum (ops/reduction.py) and broadcast_in_dim are each other's
   # transpose; reduction.py sits above this module, so look it up by name.
   return REGISTRY["reduce_sum"].bind(x, axes=tuple(axes)) if axes else x
+
+
+def _sub(x, y):
+  # Same layering as _reduce_sum: elementwise.py sits above this module.
+  return REGISTRY["sub"].bind(x, y)
+
+
+def _select(which, false_case, true_case):
+  # select_n (ops/select.py) sits above this module too.
+  return REGISTRY["select_n"].bind(which, false_case, true_case)
+
+
+def _zeros(aval):
+  return broadcast_in_dim(np.zeros((), aval.dtype), aval.shape, ())
+
+
+def _instantiate(t):
+  """A real zero array for a symbolic Zero tangent; others unchanged."""
+  return _zeros(t.aval) if type(t) is Zero else t
+
+
+def _at_front(x, d, size):
+  """`x` with batch dim `d` first; an unbatched `x` (d None) is broadcast."""
+  if d is None:
+    aval = aval_of(x)
+    return broadcast_in_dim(x, (size,) + aval.shape,
+                            tuple(range(1, aval.ndim + 1)))
+  return _moveaxis(x, d, 0)
+
+
+def _batch_size(vals, dims):
+  return next(aval_of(v).shape[d] for v, d in zip(vals, dims) if d is not None)
 
 
 def _moveaxis(x, src, dst):
@@ -260,8 +293,12 @@ def _reshape_lower(ctx, operand, *, new_sizes, dimensions):
 
 
 def _reshape_transpose(ct, operand, *, new_sizes, dimensions):
-  assert dimensions is None, "transpose of reshape with dimensions"
-  return [reshape(ct, operand.aval.shape)]
+  shape = operand.aval.shape
+  if dimensions is None:
+    return [reshape(ct, shape)]
+  # reshape(transpose(x, dimensions)): undo the reshape, then the transpose.
+  ct = reshape(ct, tuple(shape[d] for d in dimensions))
+  return [transpose(ct, tuple(int(i) for i in np.argsort(dimensions)))]
 
 
 def _reshape_batch(vals, dims, *, new_sizes, dimensions):
@@ -299,8 +336,19 @@ def _transpose_lower(ctx, operand, *, permutation):
   return hlo.transpose(operand, i64_array(permutation))
 
 
+def _transpose_transpose(ct, operand, *, permutation):
+  return [transpose(ct, tuple(int(i) for i in np.argsort(permutation)))]
+
+
+def _transpose_batch(vals, dims, *, permutation):
+  (x,), (d,) = vals, dims
+  perm = tuple(p + (p >= d) for p in permutation)
+  return transpose(x, (d,) + perm), 0
+
+
 transpose_p = define_primitive("transpose", abstract_eval=_transpose_abstract_eval,
-                               lower=_transpose_lower)
+                               lower=_transpose_lower, batch=_transpose_batch)
+deflinear(transpose_p, _transpose_transpose)
 
 
 # --- squeeze and expand_dims -------------------------------------------------
@@ -335,8 +383,19 @@ def _squeeze_lower(ctx, array, *, dimensions):
   return hlo.reshape(tensor_type(ctx.avals_out[0]), array)
 
 
+def _squeeze_transpose(ct, array, *, dimensions):
+  return [reshape(ct, array.aval.shape)]
+
+
+def _squeeze_batch(vals, dims, *, dimensions):
+  (x,), (d,) = vals, dims
+  x = _moveaxis(x, d, 0)
+  return squeeze(x, tuple(i + 1 for i in dimensions)), 0
+
+
 squeeze_p = define_primitive("squeeze", abstract_eval=_squeeze_abstract_eval,
-                             lower=_squeeze_lower)
+                             lower=_squeeze_lower, batch=_squeeze_batch)
+deflinear(squeeze_p, _squeeze_transpose)
 
 
 def expand_dims(array, dimensions):
@@ -374,7 +433,18 @@ def _rev_lower(ctx, operand, *, dimensions):
   return hlo.reverse(operand, i64_array(dimensions))
 
 
-rev_p = define_primitive("rev", abstract_eval=_rev_abstract_eval, lower=_rev_lower)
+def _rev_transpose(ct, operand, *, dimensions):
+  return [rev(ct, dimensions)]
+
+
+def _rev_batch(vals, dims, *, dimensions):
+  (x,), (d,) = vals, dims
+  return rev(x, tuple(i + (i >= d) for i in dimensions)), d
+
+
+rev_p = define_primitive("rev", abstract_eval=_rev_abstract_eval,
+                         lower=_rev_lower, batch=_rev_batch)
+deflinear(rev_p, _rev_transpose)
 
 
 # --- pad ---------------------------------------------------------------------
@@ -454,7 +524,52 @@ def _pad_lower(ctx, operand, padding_value, *, padding_config):
                  i64_array(interior))
 
 
-pad_p = define_primitive("pad", abstract_eval=_pad_abstract_eval, lower=_pad_lower)
+def _pad_transpose(ct, operand, padding_value, *, padding_config):
+  # Linear in (operand, padding_value) jointly. The operand's part of `ct`:
+  # undo low/high (cropping what was added, zero-filling what was cut
+  # off), then keep every (interior + 1)-th element.
+  lo, hi, interior = zip(*padding_config) if padding_config else ((), (), ())
+  unpadded = pad_p.bind(ct, np.zeros((), aval_of(ct).dtype),
+                        padding_config=tuple((-l, -h, 0) for l, h in zip(lo, hi)))
+  t_operand = slice(unpadded, (0,) * len(lo), aval_of(unpadded).shape,
+                    tuple(i + 1 for i in interior))
+  everything = tuple(range(aval_of(ct).ndim))
+  t_value = (_sub(_reduce_sum(ct, everything), _reduce_sum(t_operand, everything))
+             if is_undefined_primal(padding_value) else None)
+  return [t_operand if is_undefined_primal(operand) else None, t_value]
+
+
+def _pad_batch(vals, dims, *, padding_config):
+  (x, v), (dx, dv) = vals, dims
+  if dv is None:
+    config = list(padding_config)
+    config.insert(dx, (0, 0, 0))
+    return pad_p.bind(x, v, padding_config=tuple(config)), dx
+  # A batched padding value: pad with any value, then select the padding
+  # positions (a mask padded the same way) from the broadcast values.
+  size = _batch_size(vals, dims)
+  x = _at_front(x, dx, size)
+  unbatched = aval_of(x).update(shape=aval_of(x).shape[1:])
+  padded = pad_p.bind(x, np.zeros((), unbatched.dtype),
+                      padding_config=((0, 0, 0),) + tuple(padding_config))
+  out_shape = aval_of(padded).shape
+  mask = pad_p.bind(broadcast_in_dim(np.bool_(True), unbatched.shape, ()),
+                    np.bool_(False), padding_config=tuple(padding_config))
+  mask = broadcast_in_dim(mask, out_shape, tuple(range(1, len(out_shape))))
+  values = broadcast_in_dim(v, out_shape, (0,))
+  return _select(mask, values, padded), 0
+
+
+def _pad_jvp(primals, tangents, *, padding_config):
+  ans = pad_p.bind(*primals, padding_config=padding_config)
+  if all(type(t) is Zero for t in tangents):
+    return ans, Zero(aval_of(ans))
+  tx, tv = (_instantiate(t) for t in tangents)
+  return ans, pad_p.bind(tx, tv, padding_config=padding_config)
+
+
+pad_p = define_primitive("pad", abstract_eval=_pad_abstract_eval, lower=_pad_lower,
+                         jvp=_pad_jvp, transpose=_pad_transpose, batch=_pad_batch)
 
 
 # --- concatenate -------------------------------------------------------------
@@ -510,9 +625,27 @@ def _concatenate_lower(ctx, *operands, dimension):
   return hlo.concatenate(list(operands), dimension)
 
 
+def _concatenate_transpose(ct, *operands, dimension):
+  out, start = [], 0
+  for x in operands:
+    aval = x.aval if is_undefined_primal(x) else aval_of(x)
+    stop = start + aval.shape[dimension]
+    out.append(slice_in_dim(ct, start, stop, 1, dimension)
+               if is_undefined_primal(x) else None)
+    start = stop
+  return out
+
+
+def _concatenate_batch(vals, dims, *, dimension):
+  size = _batch_size(vals, dims)
+  vals = [_at_front(x, d, size) for x, d in zip(vals, dims)]
+  return concatenate_p.bind(*vals, dimension=dimension + 1), 0
+
+
 concatenate_p = define_primitive(
     "concatenate", abstract_eval=_concatenate_abstract_eval,
-    lower=_concatenate_lower)
+    lower=_concatenate_lower, batch=_concatenate_batch)
+deflinear(concatenate_p, _concatenate_transpose, instantiate=_instantiate)
 
 
 # --- slice -------------------------------------------------------------------
@@ -573,8 +706,34 @@ def _slice_lower(ctx, operand, *, start_indices, limit_indices, strides):
                    i64_array(strides))
 
 
+def _slice_transpose(ct, operand, *, start_indices, limit_indices, strides):
+  # Zeros around the slice and (stride - 1) zeros between its elements.
+  shape = operand.aval.shape
+  strides = (1,) * len(shape) if strides is None else strides
+  config = []
+  for start, size, n, k in zip(start_indices, shape, aval_of(ct).shape, strides):
+    end = start + (n - 1) * k + 1 if n else start
+    config.append((start, size - end, k - 1))
+  return [pad_p.bind(ct, np.zeros((), aval_of(ct).dtype),
+                     padding_config=tuple(config))]
+
+
+def _slice_batch(vals, dims, *, start_indices, limit_indices, strides):
+  (x,), (d,) = vals, dims
+  start, limit = list(start_indices), list(limit_indices)
+  start.insert(d, 0)
+  limit.insert(d, aval_of(x).shape[d])
+  if strides is not None:
+    strides = list(strides)
+    strides.insert(d, 1)
+    strides = tuple(strides)
+  return slice_p.bind(x, start_indices=tuple(start), limit_indices=tuple(limit),
+                      strides=strides), d
+
+
 slice_p = define_primitive("slice", abstract_eval=_slice_abstract_eval,
-                           lower=_slice_lower)
+                           lower=_slice_lower, batch=_slice_batch)
+deflinear(slice_p, _slice_transpose)
 
 
 def slice_in_dim(operand, start_index, limit_index, stride=1, axis=0):
@@ -714,9 +873,50 @@ def _dynamic_slice_lower(ctx, operand, *start_indices, slice_sizes):
   return hlo.dynamic_slice(operand, indices, i64_array(slice_sizes))
 
 
+def _dynamic_slice_jvp(primals, tangents, *, slice_sizes):
+  # Linear in the operand; the integer start indices have no tangent.
+  operand, *indices = primals
+  ans = dynamic_slice_p.bind(operand, *indices, slice_sizes=slice_sizes)
+  if type(tangents[0]) is Zero:
+    return ans, Zero(aval_of(ans))
+  return ans, dynamic_slice_p.bind(tangents[0], *indices, slice_sizes=slice_sizes)
+
+
+def _dynamic_slice_transpose(ct, operand, *indices, slice_sizes):
+  assert not any(is_undefined_primal(i) for i in indices)
+  zeros = _zeros(operand.aval)
+  return ([dynamic_update_slice_p.bind(zeros, ct, *indices)]
+          + [None] * len(indices))
+
+
+BATCHED_INDICES_MESSAGE = (
+    "{name}: vmap over start indices is not supported yet (it needs gather, "
+    "which lives above ops/shape.py); batch only the operand{also}, or use "
+    "gather directly")
+
+
+def _index_zero(indices):
+  """A 0 start index for a new leading dimension, of the indices' dtype."""
+  dtype = aval_of(indices[0]).dtype if indices else np.dtype(np.int32)
+  return np.zeros((), dtype)
+
+
+def _dynamic_slice_batch(vals, dims, *, slice_sizes):
+  (x, *indices), (d, *index_dims) = vals, dims
+  if any(i is not None for i in index_dims):
+    raise NotImplementedError(
+        BATCHED_INDICES_MESSAGE.format(name="dynamic_slice", also=""))
+  sizes = list(slice_sizes)
+  sizes.insert(d, aval_of(x).shape[d])
+  indices = list(indices)
+  indices.insert(d, _index_zero(indices))
+  return dynamic_slice_p.bind(x, *indices, slice_sizes=tuple(sizes)), d
+
+
 dynamic_slice_p = define_primitive(
     "dynamic_slice", abstract_eval=_dynamic_slice_abstract_eval,
-    lower=_dynamic_slice_lower)
+    lower=_dynamic_slice_lower, jvp=_dynamic_slice_jvp,
+    transpose=_dynamic_slice_transpose, batch=_dynamic_slice_batch)
 
 
 def dynamic_slice_in_dim(operand, start_index, slice_size, axis=0, *,
@@ -786,9 +986,41 @@ def _dynamic_update_slice_lower(ctx, operand, update, *start_indices):
   return hlo.dynamic_update_slice(operand, update, indices)
 
 
+def _dynamic_update_slice_jvp(primals, tangents):
+  # Linear in (operand, update) jointly; the start indices have no tangent.
+  operand, update, *indices = primals
+  ans = dynamic_update_slice_p.bind(operand, update, *indices)
+  t_operand, t_update = tangents[:2]
+  if type(t_operand) is Zero and type(t_update) is Zero:
+    return ans, Zero(aval_of(ans))
+  return ans, dynamic_update_slice_p.bind(
+      _instantiate(t_operand), _instantiate(t_update), *indices)
+
+
+def _dynamic_update_slice_transpose(ct, operand, update, *indices):
+  assert not any(is_undefined_primal(i) for i in indices)
+  update_aval = update.aval if is_undefined_primal(update) else aval_of(update)
+  t_operand = (dynamic_update_slice_p.bind(ct, _zeros(update_aval), *indices)
+               if is_undefined_primal(operand) else None)
+  t_update = (dynamic_slice_p.bind(ct, *indices, slice_sizes=update_aval.shape)
+              if is_undefined_primal(update) else None)
+  return [t_operand, t_update] + [None] * len(indices)
+
+
+def _dynamic_update_slice_batch(vals, dims):
+  (x, u, *indices), (dx, du, *index_dims) = vals, dims
+  if any(i is not None for i in index_dims):
+    raise NotImplementedError(BATCHED_INDICES_MESSAGE.format(
+        name="dynamic_update_slice", also=" and the update"))
+  size = _batch_size(vals, dims)
+  x, u = _at_front(x, dx, size), _at_front(u, du, size)
+  return dynamic_update_slice_p.bind(x, u, _index_zero(indices), *indices), 0
+
+
 dynamic_update_slice_p = define_primitive(
     "dynamic_update_slice", abstract_eval=_dynamic_update_slice_abstract_eval,
-    lower=_dynamic_update_slice_lower)
+    lower=_dynamic_update_slice_lower, jvp=_dynamic_update_slice_jvp,
+    transpose=_dynamic_update_slice_transpose, batch=_dynamic_update_slice_batch)
 
 
 def dynamic_update_slice_in_dim(operand, update, start_index, axis, *,
@@ -846,5 +1078,11 @@ def _iota_lower(ctx, *, dtype, shape, dimension):
   return hlo.iota(tensor_type(ctx.avals_out[0]), dimension)
 
 
+def _iota_batch(vals, dims, **params):
+  # iota has no operands, so vmap never batches it: the result is unmapped.
+  return iota_p.bind(**params), None
+
+
 iota_p = define_primitive("iota", abstract_eval=_iota_abstract_eval,
-                          lower=_iota_lower)
+                          lower=_iota_lower, batch=_iota_batch)
+defjvp_zero(iota_p)
