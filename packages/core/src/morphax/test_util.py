@@ -33,9 +33,10 @@ def _random_like(rng, x):
 
 
 def _inner(xs, ys):
-  return sum(float(np.real(np.vdot(np.asarray(x, np.complex128 if np.iscomplexobj(x) else np.float64),
-                                   np.asarray(y, np.complex128 if np.iscomplexobj(y) else np.float64))))
-             for x, y in zip(xs, ys))
+  """sum(x * y) over all leaves, without conjugation: transposes follow
+  JAX's convention (the linear transpose, not the adjoint)."""
+  return complex(sum(np.sum(np.asarray(x, np.complex128) * np.asarray(y, np.complex128))
+                     for x, y in zip(xs, ys)))
 
 
 def _close(name, got, want, tol):

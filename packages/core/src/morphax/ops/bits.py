@@ -8,7 +8,8 @@ from ..core import avals as avals_lib
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import compare
 from ._checks import (ANY, BOOL, FLOAT, INT, INTEGRAL, nary_abstract_eval)
-from ._factories import bind_binop, binop, unop
+from ._ad import defjvp_zero
+from ._factories import bind_binop, binop, unop, vectorized_batch
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge",
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
@@ -22,12 +23,16 @@ ORDERED = (BOOL, INT, FLOAT)  # complex numbers have no order
 
 
 def _comparison(name, direction, dtypes):
-  """A comparison primitive: equal shapes and dtypes in, bool out."""
+  """A comparison primitive: equal shapes and dtypes in, bool out; its
+  tangent is zero and it batches elementwise."""
   def lower(ctx, x, y):
     return compare(x, y, direction, ctx.avals_in[0].dtype)
   abstract_eval = nary_abstract_eval(name, dtypes,
                                      result_dtype=lambda _: avals_lib.bool_)
-  return define_primitive(name, abstract_eval=abstract_eval, lower=lower)
+  prim = define_primitive(name, abstract_eval=abstract_eval, lower=lower)
+  prim.batch = vectorized_batch(prim)
+  defjvp_zero(prim)
+  return prim
 
 
 def eq(x, y):
@@ -74,6 +79,7 @@ def bitwise_and(x, y):
   stablehlo.and."""
   return bind_binop(and_p, x, y)
 and_p = binop("and", hlo.and_, dtypes=INTEGRAL)
+defjvp_zero(and_p)
 
 
 def bitwise_or(x, y):
@@ -81,6 +87,7 @@ def bitwise_or(x, y):
   stablehlo.or."""
   return bind_binop(or_p, x, y)
 or_p = binop("or", hlo.or_, dtypes=INTEGRAL)
+defjvp_zero(or_p)
 
 
 def bitwise_xor(x, y):
@@ -88,6 +95,7 @@ def bitwise_xor(x, y):
   stablehlo.xor."""
   return bind_binop(xor_p, x, y)
 xor_p = binop("xor", hlo.xor, dtypes=INTEGRAL)
+defjvp_zero(xor_p)
 
 
 def bitwise_not(x):
@@ -95,6 +103,7 @@ def bitwise_not(x):
   Lowers to stablehlo.not."""
   return not_p.bind(x)
 not_p = unop("not", hlo.not_, dtypes=INTEGRAL)
+defjvp_zero(not_p)
 
 
 # --- Shifts --------------------------------------------------------------------
@@ -107,6 +116,7 @@ def shift_left(x, y):
   [0, bits) give 0. Lowers to stablehlo.shift_left."""
   return bind_binop(shift_left_p, x, y)
 shift_left_p = binop("shift_left", hlo.shift_left, dtypes=INT)
+defjvp_zero(shift_left_p)
 
 
 def shift_right_arithmetic(x, y):
@@ -116,6 +126,7 @@ def shift_right_arithmetic(x, y):
   return bind_binop(shift_right_arithmetic_p, x, y)
 shift_right_arithmetic_p = binop("shift_right_arithmetic",
                                  hlo.shift_right_arithmetic, dtypes=INT)
+defjvp_zero(shift_right_arithmetic_p)
 
 
 def shift_right_logical(x, y):
@@ -124,6 +135,7 @@ def shift_right_logical(x, y):
   return bind_binop(shift_right_logical_p, x, y)
 shift_right_logical_p = binop("shift_right_logical", hlo.shift_right_logical,
                               dtypes=INT)
+defjvp_zero(shift_right_logical_p)
 
 
 # --- Bit counts ----------------------------------------------------------------
@@ -133,6 +145,7 @@ def population_count(x):
   Lowers to stablehlo.popcnt."""
   return population_count_p.bind(x)
 population_count_p = unop("population_count", hlo.popcnt, dtypes=INT)
+defjvp_zero(population_count_p)
 
 
 def clz(x):
@@ -140,3 +153,4 @@ def clz(x):
   dtype (the bit width for 0). Lowers to stablehlo.count_leading_zeros."""
   return clz_p.bind(x)
 clz_p = unop("clz", hlo.count_leading_zeros, dtypes=INT)
+defjvp_zero(clz_p)

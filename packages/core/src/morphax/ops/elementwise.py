@@ -11,11 +11,18 @@ from jaxlib.mlir.dialects import chlo, stablehlo as hlo
 
 from ..core import avals as avals_lib
 from ..core.avals import ShapedArray
-from ..core.primitive import define_primitive, set_rule
+from ..core.ad_util import Zero, is_undefined_primal
+from ..core.primitive import NOT_LINEAR, define_primitive, set_rule
 from ..interpreters.lowering import constant, tensor_type
-from ._checks import (ANY, COMPLEX, FLOAT, INEXACT, NUMERIC, REAL, SIGNED, check_dtype, match_scalars, nary_abstract_eval)
-from ..core.ad_util import is_undefined_primal
-from ._factories import bind_binop, binop, linear_ct, unop
+from . import shape
+from ._ad import defjvp, defjvp_zero, deflinear
+from ._checks import (ANY, COMPLEX, FLOAT, INEXACT, NUMERIC, REAL, SIGNED, aval_of,
+                      check_dtype, match_scalars, nary_abstract_eval)
+from ._factories import (bind_binop, binop, instantiate, linear_ct, unop,
+                         vectorized_batch)
+from .bits import eq, ge
+from .convert import convert_element_type
+from .select import select_n
 
 __all__ = [
     "RoundingMethod",
@@ -66,6 +73,17 @@ def _full_like(value, aval):
   return constant(value, aval.dtype, aval.shape)
 
 
+def _where(pred, on_true, on_false):
+  """on_true where pred holds, else on_false (for the rules below)."""
+  return select_n(pred, on_false, on_true)
+
+
+def _replace_zero(x):
+  """x with its zeros replaced by ones, so a rule may divide by it or take
+  its log where the result is masked or known to be zero anyway."""
+  return _where(eq(x, shape.full_like(x, 0)), shape.full_like(x, 1), x)
+
+
 def _compare(x, y, direction, dtype):
   if avals_lib.is_inexact(dtype):
     kind = "FLOAT"
@@ -113,7 +131,15 @@ def div(x, y):
   unlike Python's `//`. Lowers to stablehlo.divide.
   """
   return bind_binop(div_p, x, y)
-div_p = binop("div", hlo.divide, dtypes=NUMERIC)
+
+
+def _div_transpose(ct, x, y):
+  assert not is_undefined_primal(y), "div is linear in its numerator only"
+  return [div(ct, y), None]
+div_p = binop("div", hlo.divide, dtypes=NUMERIC,
+              jvp=(lambda t, x, y: div(t, y),
+                   lambda t, x, y: mul(neg(t), div(x, square(y)))),
+              transpose=_div_transpose)
 
 
 def rem(x, y):
@@ -122,7 +148,14 @@ def rem(x, y):
   stablehlo.remainder.
   """
   return bind_binop(rem_p, x, y)
-rem_p = binop("rem", hlo.remainder, dtypes=REAL)
+
+
+def _rem_jvp_rhs(t, x, y):
+  # rem(x, y) = x - y * trunc(x / y); the quotient is locally constant.
+  q = div(x, y)
+  return mul(neg(t), mul(sign(q), floor(abs(q))))
+rem_p = binop("rem", hlo.remainder, dtypes=REAL,
+              jvp=(lambda t, x, y: t, _rem_jvp_rhs))
 
 
 POW_DTYPES_MESSAGE = (
@@ -163,8 +196,23 @@ def _pow_lower(ctx, x, y):
   if ctx.avals_in[1].dtype != ctx.avals_out[0].dtype:
     y = hlo.convert(tensor_type(ctx.avals_out[0]), y)
   return hlo.power(x, y)
+
+
+def _pow_jvp_base(t, ans, x, y):
+  # y * x**(y - 1), and exactly 0 where y == 0 (x**0 is constant, even at 0).
+  y_minus_1 = sub(y, 1)
+  y = convert_element_type(y, aval_of(x).dtype)
+  jac = mul(y, pow(x, y_minus_1))
+  return mul(t, _where(eq(y, shape.full_like(y, 0)), shape.full_like(x, 0), jac))
+
+
+def _pow_jvp_exponent(t, ans, x, y):
+  # log(x) * x**y; taken as 0 at x == 0 (where x**y is 0 or 1), like JAX.
+  return mul(t, mul(log(_replace_zero(x)), ans))
 pow_p = define_primitive("pow", abstract_eval=_pow_abstract_eval,
-                         lower=_pow_lower)
+                         lower=_pow_lower, transpose=NOT_LINEAR)
+defjvp(pow_p, _pow_jvp_base, _pow_jvp_exponent, uses_ans=True)
+pow_p.batch = vectorized_batch(pow_p)
 
 
 INTEGER_POW_NEGATIVE_MESSAGE = (
@@ -216,9 +264,21 @@ def _integer_pow_lower(ctx, x, *, y):
     if n:
       x = hlo.multiply(x, x)
   return hlo.divide(_full_like(1, aval), acc) if y < 0 else acc
+
+
+def _integer_pow_jvp(primals, tangents, *, y):
+  (x,), (t,) = primals, tangents
+  ans = integer_pow(x, y)
+  if y == 0:
+    return ans, Zero(aval_of(ans))
+  jac = shape.full_like(x, 1) if y == 1 else integer_pow(x, y - 1)
+  return ans, mul(t, mul(jac, y))
+
+
 integer_pow_p = define_primitive(
     "integer_pow", abstract_eval=_integer_pow_abstract_eval,
-    lower=_integer_pow_lower)
+    lower=_integer_pow_lower, jvp=_integer_pow_jvp, transpose=NOT_LINEAR)
+integer_pow_p.batch = vectorized_batch(integer_pow_p)
 
 
 def neg(x):
@@ -245,20 +305,35 @@ def _minmax_lower(hlo_op, direction):
   return lower
 
 
+def _balanced_eq(x, ans, y):
+  """1 where x alone gives ans, 1/2 where x and y tie, 0 elsewhere: max and
+  min split the tangent evenly at ties, as JAX does."""
+  return _where(eq(x, ans),
+                _where(eq(y, ans), shape.full_like(x, 0.5), shape.full_like(x, 1)),
+                shape.full_like(x, 0))
+
+
+def _minmax_prim(name, lower):
+  prim = define_primitive(name, abstract_eval=nary_abstract_eval(name, ANY),
+                          lower=lower, transpose=NOT_LINEAR)
+  defjvp(prim, lambda t, ans, x, y: mul(t, _balanced_eq(x, ans, y)),
+         lambda t, ans, x, y: mul(t, _balanced_eq(y, ans, x)), uses_ans=True)
+  prim.batch = vectorized_batch(prim)
+  return prim
+
+
 def max(x, y):  # noqa: A001 - jax.lax's name
   """Elementwise maximum; NaN if either operand is NaN. Lowers to
   stablehlo.maximum."""
   return bind_binop(max_p, x, y)
-max_p = define_primitive("max", abstract_eval=nary_abstract_eval("max", ANY),
-                         lower=_minmax_lower(hlo.maximum, "GT"))
+max_p = _minmax_prim("max", _minmax_lower(hlo.maximum, "GT"))
 
 
 def min(x, y):  # noqa: A001 - jax.lax's name
   """Elementwise minimum; NaN if either operand is NaN. Lowers to
   stablehlo.minimum."""
   return bind_binop(min_p, x, y)
-min_p = define_primitive("min", abstract_eval=nary_abstract_eval("min", ANY),
-                         lower=_minmax_lower(hlo.minimum, "LT"))
+min_p = _minmax_prim("min", _minmax_lower(hlo.minimum, "LT"))
 
 
 def nextafter(x1, x2):
@@ -266,13 +341,16 @@ def nextafter(x1, x2):
   chlo.next_after."""
   return bind_binop(nextafter_p, x1, x2)
 nextafter_p = binop("nextafter", chlo.next_after, dtypes=FLOAT)
+defjvp_zero(nextafter_p)
 
 
 def atan2(x, y):
   """Elementwise arctangent of x / y, in the quadrant of (y, x). Lowers to
   stablehlo.atan2."""
   return bind_binop(atan2_p, x, y)
-atan2_p = binop("atan2", hlo.atan2, dtypes=INEXACT)
+atan2_p = binop("atan2", hlo.atan2, dtypes=INEXACT,
+                jvp=(lambda t, x, y: mul(t, div(y, add(square(x), square(y)))),
+                     lambda t, x, y: mul(t, div(neg(x), add(square(x), square(y))))))
 
 
 
@@ -282,8 +360,16 @@ def abs(x):  # noqa: A001 - jax.lax's name
   """Elementwise |x|; complex x gives its real dtype (float32 for complex64).
   Lowers to stablehlo.abs."""
   return abs_p.bind(x)
+
+
+def _abs_jvp(t, ans, x):
+  dtype = aval_of(x).dtype
+  if avals_lib.is_complex(dtype):
+    # d|z| = Re(conj(z) dz) / |z|, taken as Re(conj(z) dz) at z == 0.
+    return real(mul(t, div(conj(x), convert_element_type(_replace_zero(ans), dtype))))
+  return _where(ge(x, shape.full_like(x, 0)), t, neg(t))
 abs_p = _keep_weak(unop("abs", hlo.abs, dtypes=(SIGNED, FLOAT, COMPLEX),
-                        result_dtype=_real_dtype))
+                        result_dtype=_real_dtype, jvp=_abs_jvp, uses_ans=True))
 
 
 def sign(x):
@@ -302,18 +388,22 @@ def _sign_lower(ctx, x):
                     _full_like(1, aval))
 sign_p = define_primitive("sign", abstract_eval=nary_abstract_eval("sign", NUMERIC),
                           lower=_sign_lower)
+defjvp_zero(sign_p)
+sign_p.batch = vectorized_batch(sign_p)
 
 
 def floor(x):
   """Elementwise floor. Lowers to stablehlo.floor."""
   return floor_p.bind(x)
 floor_p = unop("floor", hlo.floor, dtypes=FLOAT)
+defjvp_zero(floor_p)
 
 
 def ceil(x):
   """Elementwise ceiling. Lowers to stablehlo.ceil."""
   return ceil_p.bind(x)
 ceil_p = unop("ceil", hlo.ceil, dtypes=FLOAT)
+defjvp_zero(ceil_p)
 
 
 class RoundingMethod(enum.IntEnum):
@@ -351,6 +441,8 @@ def _round_lower(ctx, x, *, rounding_method):
   return hlo.round_nearest_even(x)
 round_p = define_primitive("round", abstract_eval=nary_abstract_eval("round", FLOAT),
                            lower=_round_lower)
+defjvp_zero(round_p)
+round_p.batch = vectorized_batch(round_p)
 
 
 def is_finite(x):
@@ -359,6 +451,7 @@ def is_finite(x):
   return is_finite_p.bind(x)
 is_finite_p = unop("is_finite", hlo.is_finite, dtypes=FLOAT,
                    result_dtype=lambda dtype: avals_lib.bool_)
+defjvp_zero(is_finite_p)
 
 
 # --- Exponentials, logarithms, roots ----------------------------------------
@@ -378,53 +471,64 @@ def exp2(x):
 def _exp2_lower(ctx, x):
   return hlo.exponential(hlo.multiply(_full_like(np.log(2), ctx.avals_in[0]), x))
 exp2_p = define_primitive("exp2", abstract_eval=nary_abstract_eval("exp2", INEXACT),
-                          lower=_exp2_lower)
+                          lower=_exp2_lower, transpose=NOT_LINEAR)
+defjvp(exp2_p, lambda t, ans, x: mul(t, mul(ans, float(np.log(2)))), uses_ans=True)
+exp2_p.batch = vectorized_batch(exp2_p)
 
 
 def expm1(x):
   """Elementwise e**x - 1, accurate for small x. Lowers to
   stablehlo.exponential_minus_one."""
   return expm1_p.bind(x)
-expm1_p = unop("expm1", hlo.exponential_minus_one, dtypes=INEXACT)
+expm1_p = unop("expm1", hlo.exponential_minus_one, dtypes=INEXACT,
+               jvp=lambda t, ans, x: mul(t, add(ans, 1)), uses_ans=True)
 
 
 def log(x):
   """Elementwise natural logarithm. Lowers to stablehlo.log."""
   return log_p.bind(x)
-log_p = unop("log", hlo.log, dtypes=INEXACT)
+log_p = unop("log", hlo.log, dtypes=INEXACT, jvp=lambda t, x: div(t, x))
 
 
 def log1p(x):
   """Elementwise log(1 + x), accurate for small x. Lowers to
   stablehlo.log_plus_one."""
   return log1p_p.bind(x)
-log1p_p = unop("log1p", hlo.log_plus_one, dtypes=INEXACT)
+log1p_p = unop("log1p", hlo.log_plus_one, dtypes=INEXACT,
+               jvp=lambda t, x: div(t, add(x, 1)))
 
 
 def logistic(x):
   """Elementwise logistic sigmoid 1 / (1 + e**-x). Lowers to
   stablehlo.logistic."""
   return logistic_p.bind(x)
-logistic_p = unop("logistic", hlo.logistic, dtypes=INEXACT)
+logistic_p = unop("logistic", hlo.logistic, dtypes=INEXACT,
+                  jvp=lambda t, ans, x: mul(t, mul(ans, sub(1, ans))),
+                  uses_ans=True)
 
 
 def sqrt(x):
   """Elementwise square root. Lowers to stablehlo.sqrt."""
   return sqrt_p.bind(x)
-sqrt_p = unop("sqrt", hlo.sqrt, dtypes=INEXACT)
+sqrt_p = unop("sqrt", hlo.sqrt, dtypes=INEXACT,
+              jvp=lambda t, ans, x: mul(t, div(0.5, ans)), uses_ans=True)
 
 
 def rsqrt(x):
   """Elementwise 1 / sqrt(x). Lowers to stablehlo.rsqrt."""
   return rsqrt_p.bind(x)
-rsqrt_p = unop("rsqrt", hlo.rsqrt, dtypes=INEXACT)
+rsqrt_p = unop("rsqrt", hlo.rsqrt, dtypes=INEXACT,
+               jvp=lambda t, ans, x: mul(t, mul(-0.5, div(ans, x))),
+               uses_ans=True)
 
 
 def cbrt(x):
   """Elementwise real cube root (negative for negative x). Lowers to
   stablehlo.cbrt."""
   return cbrt_p.bind(x)
-cbrt_p = unop("cbrt", hlo.cbrt, dtypes=FLOAT)
+cbrt_p = unop("cbrt", hlo.cbrt, dtypes=FLOAT,
+              jvp=lambda t, ans, x: mul(t, mul(1 / 3, integer_pow(ans, -2))),
+              uses_ans=True)
 
 
 def square(x):
@@ -434,7 +538,8 @@ def square(x):
 
 def _square_lower(x):
   return hlo.multiply(x, x)
-square_p = unop("square", _square_lower, dtypes=NUMERIC)
+square_p = unop("square", _square_lower, dtypes=NUMERIC,
+                jvp=lambda t, x: mul(t, mul(2, x)))
 
 
 # --- Trigonometric and hyperbolic functions ---------------------------------
@@ -455,61 +560,71 @@ cos_p = unop("cos", hlo.cosine, dtypes=INEXACT,
 def tan(x):
   """Elementwise tangent. Lowers to stablehlo.tan."""
   return tan_p.bind(x)
-tan_p = unop("tan", hlo.tan, dtypes=INEXACT)
+tan_p = unop("tan", hlo.tan, dtypes=INEXACT,
+             jvp=lambda t, ans, x: mul(t, add(1, square(ans))), uses_ans=True)
 
 
 def asin(x):
   """Elementwise arcsine. Lowers to chlo.asin."""
   return asin_p.bind(x)
-asin_p = unop("asin", chlo.asin, dtypes=INEXACT)
+asin_p = unop("asin", chlo.asin, dtypes=INEXACT,
+              jvp=lambda t, x: mul(t, rsqrt(sub(1, square(x)))))
 
 
 def acos(x):
   """Elementwise arccosine. Lowers to chlo.acos."""
   return acos_p.bind(x)
-acos_p = unop("acos", chlo.acos, dtypes=INEXACT)
+acos_p = unop("acos", chlo.acos, dtypes=INEXACT,
+              jvp=lambda t, x: neg(mul(t, rsqrt(sub(1, square(x))))))
 
 
 def atan(x):
   """Elementwise arctangent. Lowers to chlo.atan."""
   return atan_p.bind(x)
-atan_p = unop("atan", chlo.atan, dtypes=INEXACT)
+atan_p = unop("atan", chlo.atan, dtypes=INEXACT,
+              jvp=lambda t, x: div(t, add(1, square(x))))
 
 
 def sinh(x):
   """Elementwise hyperbolic sine. Lowers to chlo.sinh."""
   return sinh_p.bind(x)
-sinh_p = unop("sinh", chlo.sinh, dtypes=INEXACT)
+sinh_p = unop("sinh", chlo.sinh, dtypes=INEXACT,
+              jvp=lambda t, x: mul(t, cosh(x)))
 
 
 def cosh(x):
   """Elementwise hyperbolic cosine. Lowers to chlo.cosh."""
   return cosh_p.bind(x)
-cosh_p = unop("cosh", chlo.cosh, dtypes=INEXACT)
+cosh_p = unop("cosh", chlo.cosh, dtypes=INEXACT,
+              jvp=lambda t, x: mul(t, sinh(x)))
 
 
 def tanh(x):
   """Elementwise hyperbolic tangent. Lowers to stablehlo.tanh."""
   return tanh_p.bind(x)
-tanh_p = unop("tanh", hlo.tanh, dtypes=INEXACT)
+tanh_p = unop("tanh", hlo.tanh, dtypes=INEXACT,
+              jvp=lambda t, ans, x: mul(t, sub(1, square(ans))), uses_ans=True)
 
 
 def asinh(x):
   """Elementwise inverse hyperbolic sine. Lowers to chlo.asinh."""
   return asinh_p.bind(x)
-asinh_p = unop("asinh", chlo.asinh, dtypes=INEXACT)
+asinh_p = unop("asinh", chlo.asinh, dtypes=INEXACT,
+               jvp=lambda t, x: mul(t, rsqrt(add(square(x), 1))))
 
 
 def acosh(x):
   """Elementwise inverse hyperbolic cosine. Lowers to chlo.acosh."""
   return acosh_p.bind(x)
-acosh_p = unop("acosh", chlo.acosh, dtypes=INEXACT)
+acosh_p = unop("acosh", chlo.acosh, dtypes=INEXACT,
+               jvp=lambda t, x: mul(t, rsqrt(mul(sub(x, 1), add(x, 1)))))
 
 
 def atanh(x):
   """Elementwise inverse hyperbolic tangent. Lowers to chlo.atanh."""
   return atanh_p.bind(x)
-atanh_p = unop("atanh", chlo.atanh, dtypes=INEXACT)
+atanh_p = unop("atanh", chlo.atanh, dtypes=INEXACT,
+               jvp=lambda t, x: div(t, mul(add(1, x), sub(1, x))))
 
 
 # --- Special functions -------------------------------------------------------
@@ -517,35 +632,49 @@ atanh_p = unop("atanh", chlo.atanh, dtypes=INEXACT)
 def erf(x):
   """Elementwise error function. Lowers to chlo.erf."""
   return erf_p.bind(x)
-erf_p = unop("erf", chlo.erf, dtypes=FLOAT)
+_TWO_OVER_SQRT_PI = float(2 / np.sqrt(np.pi))
+erf_p = unop("erf", chlo.erf, dtypes=FLOAT,
+             jvp=lambda t, x: mul(t, mul(_TWO_OVER_SQRT_PI, exp(neg(square(x))))))
 
 
 def erfc(x):
   """Elementwise complementary error function 1 - erf(x). Lowers to
   chlo.erfc."""
   return erfc_p.bind(x)
-erfc_p = unop("erfc", chlo.erfc, dtypes=FLOAT)
+erfc_p = unop("erfc", chlo.erfc, dtypes=FLOAT,
+              jvp=lambda t, x: mul(t, mul(-_TWO_OVER_SQRT_PI, exp(neg(square(x))))))
 
 
 def erf_inv(x):
   """Elementwise inverse error function (domain [-1, 1]). Lowers to
   chlo.erf_inv."""
   return erf_inv_p.bind(x)
-erf_inv_p = unop("erf_inv", chlo.erf_inv, dtypes=FLOAT)
+erf_inv_p = unop("erf_inv", chlo.erf_inv, dtypes=FLOAT,
+                 jvp=lambda t, ans, x: mul(t, mul(float(np.sqrt(np.pi) / 2),
+                                                  exp(square(ans)))),
+                 uses_ans=True)
 
 
 def lgamma(x):
   """Elementwise log of the absolute value of the gamma function. Lowers to
   chlo.lgamma."""
   return lgamma_p.bind(x)
-lgamma_p = unop("lgamma", chlo.lgamma, dtypes=FLOAT)
+lgamma_p = unop("lgamma", chlo.lgamma, dtypes=FLOAT,
+                jvp=lambda t, x: mul(t, digamma(x)))
 
 
 def digamma(x):
   """Elementwise digamma function, the derivative of lgamma. Lowers to
   chlo.digamma."""
   return digamma_p.bind(x)
-digamma_p = unop("digamma", chlo.digamma, dtypes=FLOAT)
+DIGAMMA_JVP_MESSAGE = (
+    "digamma: differentiation needs polygamma (the trigamma function), which "
+    "morphax does not have yet.")
+
+
+def _digamma_jvp(t, x):
+  raise NotImplementedError(DIGAMMA_JVP_MESSAGE)
+digamma_p = unop("digamma", chlo.digamma, dtypes=FLOAT, jvp=_digamma_jvp)
 
 
 # --- Complex numbers ----------------------------------------------------------
@@ -556,6 +685,7 @@ def real(x):
   return real_p.bind(x)
 real_p = _keep_weak(unop("real", hlo.real, dtypes=COMPLEX,
                          result_dtype=_real_dtype))
+deflinear(real_p, lambda ct, x: [complex(ct, 0.)])
 
 
 def imag(x):
@@ -564,6 +694,9 @@ def imag(x):
   return imag_p.bind(x)
 imag_p = _keep_weak(unop("imag", hlo.imag, dtypes=COMPLEX,
                          result_dtype=_real_dtype))
+# Cotangents pair with tangents as Re(ct * t) (JAX's convention, no
+# conjugation): Re(-1j * ct * t) = ct * imag(t).
+deflinear(imag_p, lambda ct, x: [complex(0., neg(ct))])
 
 
 def conj(x):
@@ -584,9 +717,20 @@ conj_p = _keep_weak(define_primitive(
     lower=_conj_lower))
 
 
+def _conj_transpose(ct, x):
+  if avals_lib.is_complex(x.aval.dtype):
+    return [conj(ct)]
+  return [real(ct)]
+deflinear(conj_p, _conj_transpose)
+conj_p.batch = vectorized_batch(conj_p)
+
+
 def complex(x, y):  # noqa: A001 - jax.lax's name
   """Elementwise x + 1j * y from float32 (or float64) parts. Lowers to
   stablehlo.complex."""
   return bind_binop(complex_p, x, y)
 complex_p = _keep_weak(binop("complex", hlo.complex, dtypes=_COMPLEX_PARTS,
                              result_dtype=_complex_dtype))
+deflinear(complex_p, lambda ct, x, y: [
+    real(ct) if is_undefined_primal(x) else None,
+    neg(imag(ct)) if is_undefined_primal(y) else None], instantiate=instantiate)

@@ -12,10 +12,14 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..core import avals as avals_lib
 from ..core.avals import ShapedArray
+from ..core.ad_util import is_undefined_primal
 from ..core.primitive import define_primitive
 from ..interpreters.lowering import tensor_type
+from ._ad import defjvp
 from ._checks import NUMERIC, aval_of, check_dtype, pads_for_padtype
-from .shape import rev
+from ._factories import moveaxis
+from .convert import convert_element_type
+from .shape import reshape, rev, transpose
 
 __all__ = [
     "Precision", "dot_general", "dot", "ConvDimensionNumbers",
@@ -265,9 +269,101 @@ def _dot_general_lower(ctx, lhs, rhs, *, dimension_numbers, precision,
                          precision_config=_precision_attr(precision))
 
 
+def _dot_general_jvp_lhs(t, lhs, rhs, **params):
+  return dot_general_p.bind(t, rhs, **params)
+
+
+def _dot_general_jvp_rhs(t, lhs, rhs, **params):
+  return dot_general_p.bind(lhs, t, **params)
+
+
+def _free_dims(ndim, contract, batch):
+  return [d for d in range(ndim) if d not in contract + batch]
+
+
+def _as_dtype(x, dtype):
+  return x if aval_of(x).dtype == dtype else convert_element_type(x, dtype)
+
+
+def _to_operand_order(out, out_axes, aval):
+  """`out`, whose axis i is operand axis out_axes[i], permuted into the
+  operand's order and converted to its dtype."""
+  perm = tuple(out_axes.index(d) for d in range(len(out_axes)))
+  if perm != tuple(range(len(perm))):
+    out = transpose(out, perm)
+  return _as_dtype(out, aval.dtype)
+
+
+def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers, precision,
+                           preferred_element_type):
+  # ct has the output's layout: batch, lhs free, rhs free. Each operand's
+  # cotangent contracts ct with the other operand over that operand's free
+  # dims, then moves its axes back into the operand's order.
+  (lc, rc), (lb, rb) = dimension_numbers
+  lhs_aval = lhs.aval if is_undefined_primal(lhs) else aval_of(lhs)
+  rhs_aval = rhs.aval if is_undefined_primal(rhs) else aval_of(rhs)
+  lhs_free = _free_dims(lhs_aval.ndim, lc, lb)
+  rhs_free = _free_dims(rhs_aval.ndim, rc, rb)
+  nb, nlf = len(lb), len(lhs_free)
+  ct_batch = tuple(range(nb))
+  ct_lhs_free = tuple(range(nb, nb + nlf))
+  ct_rhs_free = tuple(range(nb + nlf, nb + nlf + len(rhs_free)))
+  params = dict(precision=precision, preferred_element_type=None)
+  ct_lhs = ct_rhs = None
+  if is_undefined_primal(lhs) and not is_undefined_primal(rhs):
+    # Output: batch, lhs free, then rhs's contracting dims in rhs order.
+    out = dot_general_p.bind(
+        ct, rhs, dimension_numbers=((ct_rhs_free, tuple(rhs_free)),
+                                    (ct_batch, rb)), **params)
+    out_axes = list(lb) + lhs_free + [lc[rc.index(r)] for r in sorted(rc)]
+    ct_lhs = _to_operand_order(out, out_axes, lhs_aval)
+  if is_undefined_primal(rhs) and not is_undefined_primal(lhs):
+    # Output: batch, lhs's contracting dims in lhs order, then rhs free.
+    out = dot_general_p.bind(
+        lhs, ct, dimension_numbers=((tuple(lhs_free), ct_lhs_free),
+                                    (lb, ct_batch)), **params)
+    out_axes = list(rb) + [rc[lc.index(d)] for d in sorted(lc)] + rhs_free
+    ct_rhs = _to_operand_order(out, out_axes, rhs_aval)
+  return [ct_lhs, ct_rhs]
+
+
+def _shift_past(dims, bdim):
+  """Operand dims renumbered after inserting a batch dim at `bdim`."""
+  return tuple(d + (d >= bdim) for d in dims)
+
+
+def _dot_general_batch(vals, dims, *, dimension_numbers, precision,
+                       preferred_element_type):
+  (lhs, rhs), (ld, rd) = vals, dims
+  (lc, rc), (lb, rb) = dimension_numbers
+  params = dict(precision=precision, preferred_element_type=preferred_element_type)
+  if ld is not None and rd is not None:
+    # Both batched: the vmapped dim is one more dot_general batch dim.
+    lhs, rhs = moveaxis(lhs, ld, 0), moveaxis(rhs, rd, 0)
+    dnums = ((_shift_past(lc, 0), _shift_past(rc, 0)),
+             ((0,) + _shift_past(lb, 0), (0,) + _shift_past(rb, 0)))
+    return dot_general_p.bind(lhs, rhs, dimension_numbers=dnums, **params), 0
+  if ld is not None:
+    # Only lhs batched: its batch dim is one more lhs free dim, which the
+    # output keeps in order after the dot_general batch dims.
+    lc, lb = _shift_past(lc, ld), _shift_past(lb, ld)
+    free = _free_dims(aval_of(lhs).ndim, lc, lb)
+    out = dot_general_p.bind(lhs, rhs, dimension_numbers=((lc, rc), (lb, rb)),
+                             **params)
+    return out, len(lb) + free.index(ld)
+  rc, rb = _shift_past(rc, rd), _shift_past(rb, rd)
+  free = _free_dims(aval_of(rhs).ndim, rc, rb)
+  lhs_free = aval_of(lhs).ndim - len(lc) - len(lb)
+  out = dot_general_p.bind(lhs, rhs, dimension_numbers=((lc, rc), (lb, rb)),
+                           **params)
+  return out, len(lb) + lhs_free + free.index(rd)
+
+
 dot_general_p = define_primitive(
     "dot_general", abstract_eval=_dot_general_abstract_eval,
-    lower=_dot_general_lower)
+    lower=_dot_general_lower, transpose=_dot_general_transpose,
+    batch=_dot_general_batch)
+defjvp(dot_general_p, _dot_general_jvp_lhs, _dot_general_jvp_rhs)
 
 
 DOT_SHAPES_MESSAGE = (
@@ -634,9 +730,178 @@ def _conv_general_dilated_lower(
       precision_config=_precision_attr(precision))
 
 
+def _conv_general_dilated_jvp_lhs(t, lhs, rhs, **params):
+  return conv_general_dilated_p.bind(t, rhs, **params)
+
+
+def _conv_general_dilated_jvp_rhs(t, lhs, rhs, **params):
+  return conv_general_dilated_p.bind(lhs, t, **params)
+
+
+def _split_axis(x, axis, size):
+  """`x` with `axis` split into (size, rest) at axis, axis + 1."""
+  shape = list(aval_of(x).shape)
+  shape[axis:axis + 1] = [size, shape[axis] // size]
+  return reshape(x, tuple(shape))
+
+
+def _merge_axis(x, src, dst):
+  """`x` with axis `src` merged into axis `dst` as its major part; `dst`
+  counts the axes of `x` without `src`."""
+  x = moveaxis(x, src, dst)
+  shape = list(aval_of(x).shape)
+  shape[dst:dst + 2] = [shape[dst] * shape[dst + 1]]
+  return reshape(x, tuple(shape))
+
+
+def _swap_roles(spec):
+  return (spec[1], spec[0]) + tuple(spec[2:])
+
+
+def _spatial(aval, spec):
+  return [aval.shape[d] for d in spec[2:]]
+
+
+def _conv_general_dilated_transpose(
+    ct, lhs, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+    dimension_numbers, feature_group_count, batch_group_count, precision,
+    preferred_element_type):
+  lhs_aval = lhs.aval if is_undefined_primal(lhs) else aval_of(lhs)
+  rhs_aval = rhs.aval if is_undefined_primal(rhs) else aval_of(rhs)
+  args = (ct, lhs_aval, rhs_aval, window_strides, padding, lhs_dilation,
+          rhs_dilation, dimension_numbers, feature_group_count,
+          batch_group_count, precision)
+  ct_dtype = aval_of(ct).dtype
+  ct_lhs = ct_rhs = None
+  # With preferred_element_type, ct is wider than the operands: compute in
+  # its dtype and round the cotangent back to the operand's.
+  if is_undefined_primal(lhs) and not is_undefined_primal(rhs):
+    ct_lhs = _conv_transpose_lhs(_as_dtype(rhs, ct_dtype), *args)
+  if is_undefined_primal(rhs) and not is_undefined_primal(lhs):
+    ct_rhs = _conv_transpose_rhs(_as_dtype(lhs, ct_dtype), *args)
+  return [ct_lhs, ct_rhs]
+
+
+def _conv_transpose_lhs(rhs, ct, lhs_aval, rhs_aval, window_strides, padding,
+                        lhs_dilation, rhs_dilation, dnums, feature_group_count,
+                        batch_group_count, precision):
+  """d lhs: ct dilated by the strides, correlated with the spatially
+  reversed kernel whose in/out feature roles are swapped."""
+  lhs_spec, rhs_spec, out_spec = dnums
+  groups = max(feature_group_count, batch_group_count)
+  if groups > 1:
+    # Kernel out features are (group, per-group); the transposed kernel's
+    # out features (rhs_spec[1]'s axis) must be (group, lhs feature).
+    rhs = _merge_axis(_split_axis(rhs, rhs_spec[0], groups),
+                      rhs_spec[0], rhs_spec[1])
+  # Window sizes after dilation, lhs size after lhs_dilation, ct size
+  # after dilation by the strides. The transposed conv must cover the
+  # dilated lhs exactly, starting window - 1 - low before it.
+  pads = []
+  for i in range(len(window_strides)):
+    window = _dilate(rhs_aval.shape[rhs_spec[2 + i]], rhs_dilation[i])
+    in_size = _dilate(lhs_aval.shape[lhs_spec[2 + i]], lhs_dilation[i])
+    out_size = _dilate(aval_of(ct).shape[out_spec[2 + i]], window_strides[i])
+    low = window - 1 - padding[i][0]
+    pads.append((low, in_size + window - 1 - out_size - low))
+  out = conv_general_dilated_p.bind(
+      ct, rev(rhs, rhs_spec[2:]), window_strides=lhs_dilation,
+      padding=tuple(pads), lhs_dilation=window_strides,
+      rhs_dilation=rhs_dilation,
+      dimension_numbers=ConvDimensionNumbers(out_spec, _swap_roles(rhs_spec),
+                                             lhs_spec),
+      feature_group_count=groups, batch_group_count=1, precision=precision,
+      preferred_element_type=None)
+  if batch_group_count > 1:
+    # Out features are (group, lhs feature); the group belongs to lhs batch.
+    out = _merge_axis(_split_axis(out, lhs_spec[1], batch_group_count),
+                      lhs_spec[1], lhs_spec[0])
+  return _as_dtype(out, lhs_aval.dtype)
+
+
+def _conv_transpose_rhs(lhs, ct, lhs_aval, rhs_aval, window_strides, padding,
+                        lhs_dilation, rhs_dilation, dnums, feature_group_count,
+                        batch_group_count, precision):
+  """d rhs: lhs correlated with ct (dilated by the strides), summing over
+  the batch: lhs's feature axis plays batch and its batch axis feature."""
+  lhs_spec, rhs_spec, out_spec = dnums
+  pads = []
+  for i in range(len(window_strides)):
+    window = _dilate(rhs_aval.shape[rhs_spec[2 + i]], rhs_dilation[i])
+    in_size = _dilate(lhs_aval.shape[lhs_spec[2 + i]], lhs_dilation[i])
+    out_size = _dilate(aval_of(ct).shape[out_spec[2 + i]], window_strides[i])
+    low = padding[i][0]
+    pads.append((low, window - 1 + out_size - in_size - low))
+  # Feature groups of the forward conv split lhs features, which play
+  # batch here (batch groups), and batch groups split lhs batch, which
+  # plays feature here (feature groups).
+  out = conv_general_dilated_p.bind(
+      lhs, ct, window_strides=rhs_dilation, padding=tuple(pads),
+      lhs_dilation=lhs_dilation, rhs_dilation=window_strides,
+      dimension_numbers=ConvDimensionNumbers(
+          _swap_roles(lhs_spec), _swap_roles(out_spec), _swap_roles(rhs_spec)),
+      feature_group_count=batch_group_count,
+      batch_group_count=feature_group_count, precision=precision,
+      preferred_element_type=None)
+  return _as_dtype(out, rhs_aval.dtype)
+
+
+def _conv_general_dilated_batch(vals, dims, **params):
+  (lhs, rhs), (ld, rd) = vals, dims
+  lhs_spec, rhs_spec, out_spec = params["dimension_numbers"]
+  feature_groups = params["feature_group_count"]
+  batch_groups = params["batch_group_count"]
+  if ld is not None and rd is not None:
+    # Each vmapped pair is its own group: fold the batch into lhs features
+    # (or lhs batch, under batch groups) and kernel out features.
+    size = aval_of(lhs).shape[ld]
+    if batch_groups > 1:
+      lhs = _merge_axis(lhs, ld, lhs_spec[0])
+      params = dict(params, batch_group_count=batch_groups * size)
+    else:
+      lhs = _merge_axis(lhs, ld, lhs_spec[1])
+      params = dict(params, feature_group_count=feature_groups * size)
+    rhs = _merge_axis(rhs, rd, rhs_spec[0])
+    out = conv_general_dilated_p.bind(lhs, rhs, **params)
+    return _split_axis(out, out_spec[1], size), out_spec[1]
+  if ld is not None:
+    # Fold the vmapped dim into lhs batch, inside any batch groups.
+    size = aval_of(lhs).shape[ld]
+    if batch_groups > 1:
+      lhs = _split_axis(moveaxis(lhs, ld, 0), lhs_spec[0] + 1, batch_groups)
+      lhs = _merge_axis(lhs, 0, lhs_spec[0] + 1)
+      lhs = _merge_axis(lhs, lhs_spec[0], lhs_spec[0])
+    else:
+      lhs = _merge_axis(lhs, ld, lhs_spec[0])
+    out = conv_general_dilated_p.bind(lhs, rhs, **params)
+    return _split_axis(out, out_spec[0], size), out_spec[0]
+  # Fold the vmapped dim into kernel out features, inside any groups.
+  size = aval_of(rhs).shape[rd]
+  groups = max(feature_groups, batch_groups)
+  if groups > 1:
+    rhs = _split_axis(moveaxis(rhs, rd, 0), rhs_spec[0] + 1, groups)
+    rhs = _merge_axis(rhs, 0, rhs_spec[0] + 1)
+    rhs = _merge_axis(rhs, rhs_spec[0], rhs_spec[0])
+  else:
+    rhs = _merge_axis(rhs, rd, rhs_spec[0])
+  out = conv_general_dilated_p.bind(lhs, rhs, **params)
+  if groups > 1:
+    # Out features are (group, vmapped, per-group): move the vmapped dim out.
+    out = _split_axis(out, out_spec[1], groups)
+    out = _split_axis(out, out_spec[1] + 1, size)
+    out = _merge_axis(out, out_spec[1], out_spec[1] + 1)
+  else:
+    out = _split_axis(out, out_spec[1], size)
+  return out, out_spec[1]
+
+
 conv_general_dilated_p = define_primitive(
     "conv_general_dilated", abstract_eval=_conv_general_dilated_abstract_eval,
-    lower=_conv_general_dilated_lower)
+    lower=_conv_general_dilated_lower,
+    transpose=_conv_general_dilated_transpose,
+    batch=_conv_general_dilated_batch)
+defjvp(conv_general_dilated_p, _conv_general_dilated_jvp_lhs,
+       _conv_general_dilated_jvp_rhs)
 
 
 # --- Convenience wrappers (composites over conv_general_dilated) -------------

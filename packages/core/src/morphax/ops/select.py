@@ -6,11 +6,15 @@ import numpy as np
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..core import avals as avals_lib
+from ..core.ad_util import Zero, add_tangents, is_undefined_primal
 from ..core.avals import ShapedArray
-from ..core.primitive import define_primitive
+from ..core.primitive import NOT_LINEAR, define_primitive
 from ..interpreters.lowering import compare, constant
+from . import shape
 from ._checks import (BOOL, FLOAT, INT, aval_of, check_dtype, is_python_scalar,
                       match_scalars)
+from ._factories import batch_size, bdim_at_front, instantiate, not_mapped
+from .bits import bitwise_and, gt, lt
 
 __all__ = ["select_n", "clamp"]
 
@@ -88,8 +92,50 @@ def _select_n_lower(ctx, which, *cases):
   return pick(0, list(cases))
 
 
+def _select_n_jvp(primals, tangents):
+  which, *cases = primals
+  ans = select_n_p.bind(which, *cases)
+  case_tangents = tangents[1:]
+  if all(type(t) is Zero for t in case_tangents):
+    return ans, Zero(aval_of(ans))
+  return ans, select_n_p.bind(which, *map(instantiate, case_tangents))
+
+
+def _select_n_transpose(ct, which, *cases):
+  # Linear in the cases (each gets ct where it was picked), not in `which`.
+  assert not is_undefined_primal(which), "select_n is not linear in `which`"
+  zeros = shape.full_like(ct, 0)
+  return [None] + [
+      select_n_p.bind(which, *[ct if j == i else zeros for j in range(len(cases))])
+      if is_undefined_primal(case) else None
+      for i, case in enumerate(cases)]
+
+
+def _select_n_batch(vals, dims):
+  which, *cases = vals
+  which_dim, *case_dims = dims
+  which_aval, case_aval = aval_of(which), aval_of(cases[0])
+  if (all(d == which_dim for d in case_dims)
+      and which_aval.ndim == case_aval.ndim):
+    return select_n_p.bind(which, *cases), which_dim
+  size = batch_size(vals, dims)
+  cases = [bdim_at_front(c, d, size) for c, d in zip(cases, case_dims)]
+  out_shape = aval_of(cases[0]).shape
+  if which_dim is not_mapped and which_aval.ndim == 0:
+    pass  # a scalar `which` picks whole cases of any shape
+  elif which_dim is not_mapped:
+    which = bdim_at_front(which, which_dim, size)
+  else:
+    which = bdim_at_front(which, which_dim, size)
+    if aval_of(which).ndim == 1 and len(out_shape) > 1:
+      # One scalar `which` per example: broadcast it over the example.
+      which = shape.broadcast_in_dim(which, out_shape, (0,))
+  return select_n_p.bind(which, *cases), 0
+
+
 select_n_p = define_primitive("select_n", abstract_eval=_select_n_abstract_eval,
-                              lower=_select_n_lower)
+                              lower=_select_n_lower, jvp=_select_n_jvp,
+                              transpose=_select_n_transpose, batch=_select_n_batch)
 
 
 # --- clamp -------------------------------------------------------------------
@@ -142,5 +188,55 @@ def _clamp_lower(ctx, min, x, max):
   return hlo.clamp(min, x, max)
 
 
+def _clamp_jvp(primals, tangents):
+  # Like JAX: the operand's tangent passes where min < x < max; a bound's
+  # tangent passes where that bound is the result.
+  lo, x, hi = primals
+  t_lo, t_x, t_hi = tangents
+  ans = clamp_p.bind(lo, x, hi)
+  x_aval = aval_of(x)
+  if all(type(t) is Zero for t in tangents):
+    return ans, Zero(x_aval)
+
+  def full(v):  # a scalar bound (or its tangent) at x's shape
+    return shape.broadcast_in_dim(v, x_aval.shape, ()) if aval_of(v).ndim < x_aval.ndim else v
+  lo_full, hi_full = full(lo), full(hi)
+  zeros = shape.full_like(x, 0)
+  out = []
+  if type(t_lo) is not Zero:
+    picked = bitwise_and(gt(lo_full, x), lt(lo_full, hi_full))
+    out.append(select_n_p.bind(picked, zeros, full(t_lo)))
+  if type(t_x) is not Zero:
+    picked = bitwise_and(gt(x, lo_full), lt(x, hi_full))
+    out.append(select_n_p.bind(picked, zeros, t_x))
+  if type(t_hi) is not Zero:
+    out.append(select_n_p.bind(lt(hi_full, x), zeros, full(t_hi)))
+  total = out[0]
+  for t in out[1:]:
+    total = add_tangents(total, t)
+  return ans, total
+
+
+def _clamp_batch(vals, dims):
+  lo, x, hi = vals
+  lo_dim, x_dim, hi_dim = dims
+  if (lo_dim == x_dim == hi_dim
+      and aval_of(lo).ndim == aval_of(x).ndim == aval_of(hi).ndim):
+    return clamp_p.bind(lo, x, hi), x_dim
+  size = batch_size(vals, dims)
+  x = bdim_at_front(x, x_dim, size)
+  x_shape = aval_of(x).shape
+
+  def bound(b, d):
+    if d is not_mapped and aval_of(b).ndim == 0:
+      return b  # a scalar bound applies to every example
+    b = bdim_at_front(b, d, size)
+    if aval_of(b).ndim == 1 and len(x_shape) > 1:
+      b = shape.broadcast_in_dim(b, x_shape, (0,))  # one scalar per example
+    return b
+  return clamp_p.bind(bound(lo, lo_dim), x, bound(hi, hi_dim)), 0
+
+
 clamp_p = define_primitive("clamp", abstract_eval=_clamp_abstract_eval,
-                           lower=_clamp_lower)
+                           lower=_clamp_lower, jvp=_clamp_jvp,
+                           transpose=NOT_LINEAR, batch=_clamp_batch)
