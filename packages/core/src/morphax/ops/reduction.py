@@ -9,12 +9,14 @@ from jaxlib.mlir.dialects import stablehlo as hlo
 from ..core import avals as avals_lib
 from ..core import tree
 from ..core.avals import ShapedArray
-from ..core.primitive import define_primitive
+from ..core.ad_util import Zero
+from ..core.primitive import NOT_LINEAR, define_primitive
 from ..core.trace import Tracer
 from ..interpreters.lowering import (compare, constant, i64_array, make_region,
                                      scalar_type, tensor_type)
-from . import bits, elementwise
-from ._ad import deflinear
+from . import bits, elementwise, shape
+from ._factories import defjvp, defjvp_zero, deflinear
+from .convert import convert_element_type
 from .shape import broadcast_in_dim
 from ._checks import (ANY, BOOL, FLOAT, INT, INTEGRAL, NUMERIC, REAL, aval_of,
                          canonicalize_axes, canonicalize_axis, check_dtype)
@@ -100,20 +102,24 @@ def _reduce_lower(identity, combine):
 
 
 def _reduce_batch(prim):
-  """Reductions batch by shifting their axes past the batch dim."""
-  def rule(vals, dims, *, axes):
+  """Reductions (and argmax/argmin) batch by shifting their axes past the
+  batch dim."""
+  def rule(vals, dims, *, axes, **params):
     (x,), (d,) = vals, dims
     new_axes = tuple(a + (a >= d) for a in axes)
     out_dim = d - sum(a < d for a in axes)
-    return prim.bind(x, axes=new_axes), out_dim
+    return prim.bind(x, axes=new_axes, **params), out_dim
   return rule
 
 
-def _reduction(name, classes, identity, combine):
+def _reduction(name, classes, identity, combine, *, jvp=None, uses_ans=False):
+  """A reduction primitive; `jvp` is its tangent function (see defjvp)."""
   prim = define_primitive(
       name, abstract_eval=_reduce_abstract_eval(name, classes),
-      lower=_reduce_lower(identity, combine))
+      lower=_reduce_lower(identity, combine), transpose=NOT_LINEAR)
   prim.batch = _reduce_batch(prim)
+  if jvp is not None:
+    defjvp(prim, jvp, uses_ans=uses_ans)
   return prim
 
 
@@ -143,6 +149,17 @@ def _reduce_sum_transpose(ct, operand, *, axes):
 deflinear(reduce_sum_p, _reduce_sum_transpose)
 
 
+def _reduce_chooser_jvp(t, ans, operand, *, axes):
+  """reduce_max/min: the tangent at the positions that attain the result,
+  averaged over ties (JAX's equality-mask rule)."""
+  aval = aval_of(operand)
+  kept = tuple(i for i in range(aval.ndim) if i not in axes)
+  hit = bits.eq(operand, broadcast_in_dim(ans, aval.shape, kept))
+  mask = convert_element_type(hit, aval_of(t).dtype)
+  return elementwise.div(reduce_sum(elementwise.mul(t, mask), axes),
+                         reduce_sum(mask, axes))
+
+
 def reduce_max(operand, axes):
   """Maximum of `operand` over `axes`; NaNs propagate and complex numbers
   compare lexicographically. An empty reduction gives -inf (floats), the
@@ -150,7 +167,8 @@ def reduce_max(operand, axes):
   body."""
   return _bind_reduction(reduce_max_p, operand, axes)
 reduce_max_p = _reduction("reduce_max", ANY, max_identity,
-                          _lexicographic("GT", hlo.maximum))
+                          _lexicographic("GT", hlo.maximum),
+                          jvp=_reduce_chooser_jvp, uses_ans=True)
 
 
 def reduce_min(operand, axes):
@@ -160,14 +178,47 @@ def reduce_min(operand, axes):
   body."""
   return _bind_reduction(reduce_min_p, operand, axes)
 reduce_min_p = _reduction("reduce_min", ANY, min_identity,
-                          _lexicographic("LT", hlo.minimum))
+                          _lexicographic("LT", hlo.minimum),
+                          jvp=_reduce_chooser_jvp, uses_ans=True)
 
 
 def reduce_prod(operand, axes):
   """Product of `operand` over `axes`; an empty product is 1. Lowers to
   stablehlo.reduce with a multiply body."""
   return _bind_reduction(reduce_prod_p, operand, axes)
-reduce_prod_p = _reduction("reduce_prod", NUMERIC, lambda d: 1, hlo.multiply)
+
+
+def _reduce_prod_jvp(t, operand, *, axes):
+  """d prod(x) = sum_i t_i * prod_{j != i} x_j. The reduced axes are moved
+  last and flattened; the product of the others is an exclusive cumprod from
+  the left times one from the right, so zeros in `operand` are handled (no
+  division by x)."""
+  if not axes:
+    return t
+  aval = aval_of(operand)
+  kept = [i for i in range(aval.ndim) if i not in axes]
+  size = int(np.prod([aval.shape[a] for a in axes]))
+  flat_shape = tuple(aval.shape[i] for i in kept) + (size,)
+  last = len(kept)
+
+  def flatten(v):
+    return shape.reshape(shape.transpose(v, tuple(kept) + tuple(axes)),
+                         flat_shape)
+
+  def exclusive(v, reverse):
+    config = [(0, 0, 0)] * len(flat_shape)
+    config[last] = (-1, 1, 0) if reverse else (1, -1, 0)
+    return shape.pad(v, np.ones((), aval.dtype), config)
+
+  x = flatten(operand)
+  before = exclusive(cumprod(x, last), False)
+  after = exclusive(cumprod(x, last, reverse=True), True)
+  others = elementwise.mul(before, after)
+  return reduce_sum(elementwise.mul(flatten(t), others), (last,))
+
+
+reduce_prod_p = _reduction("reduce_prod", NUMERIC, lambda d: 1, hlo.multiply,
+                           jvp=_reduce_prod_jvp)
 
 
 def reduce_and(operand, axes):
@@ -176,6 +227,7 @@ def reduce_and(operand, axes):
   and body."""
   return _bind_reduction(reduce_and_p, operand, axes)
 reduce_and_p = _reduction("reduce_and", INTEGRAL, _all_ones, hlo.and_)
+defjvp_zero(reduce_and_p)
 
 
 def reduce_or(operand, axes):
@@ -183,6 +235,7 @@ def reduce_or(operand, axes):
   reduction gives False (0). Lowers to stablehlo.reduce with an or body."""
   return _bind_reduction(reduce_or_p, operand, axes)
 reduce_or_p = _reduction("reduce_or", INTEGRAL, lambda d: 0, hlo.or_)
+defjvp_zero(reduce_or_p)
 
 
 def reduce_xor(operand, axes):
@@ -190,6 +243,7 @@ def reduce_xor(operand, axes):
   reduction gives False (0). Lowers to stablehlo.reduce with an xor body."""
   return _bind_reduction(reduce_xor_p, operand, axes)
 reduce_xor_p = _reduction("reduce_xor", INTEGRAL, lambda d: 0, hlo.xor)
+defjvp_zero(reduce_xor_p)
 
 
 # --- reduce: the monoid cases of lax.reduce ----------------------------------
@@ -331,6 +385,8 @@ def argmax(operand, axis, index_dtype):
 argmax_p = define_primitive(
     "argmax", abstract_eval=_argminmax_abstract_eval("argmax"),
     lower=_argminmax_lower("GT", max_identity))
+argmax_p.batch = _reduce_batch(argmax_p)
+defjvp_zero(argmax_p)
 
 
 def argmin(operand, axis, index_dtype):
@@ -344,6 +400,8 @@ def argmin(operand, axis, index_dtype):
 argmin_p = define_primitive(
     "argmin", abstract_eval=_argminmax_abstract_eval("argmin"),
     lower=_argminmax_lower("LT", min_identity))
+argmin_p.batch = _reduce_batch(argmin_p)
+defjvp_zero(argmin_p)
 
 
 # --- Cumulative reductions ---------------------------------------------------
@@ -391,10 +449,46 @@ def _logaddexp(aval, x, y):
   return hlo.select(compare(hlo.abs(big), inf, "EQ", aval.dtype), big, out)
 
 
-def _cumulative(name, classes, identity, combine):
-  return define_primitive(
+def _cumulative_batch(prim):
+  """Cumulative reductions batch by shifting their axis past the batch dim."""
+  def rule(vals, dims, *, axis, reverse):
+    (x,), (d,) = vals, dims
+    return prim.bind(x, axis=axis + (d <= axis), reverse=reverse), d
+  return rule
+
+
+def _scan_jvp(prim, identity, combine_jvp):
+  """The JVP of a cumulative reduction: the Hillis-Steele scan of the
+  lowering, run with ops on (value, tangent) pairs so that it stays
+  differentiable. `combine_jvp(a, ta, b, tb)` gives the pair (c, tc) for the
+  earlier element `a` combined into `b`; padding shifts in the identity and a
+  zero tangent. Like JAX's associative-scan definition this handles zeros
+  (cumprod) and infinities (cumlogsumexp) without dividing."""
+  def rule(primals, tangents, *, axis, reverse):
+    (x,), (t,) = primals, tangents
+    ans = prim.bind(x, axis=axis, reverse=reverse)
+    aval = aval_of(x)
+    fill = np.asarray(identity(aval.dtype), aval.dtype)
+    zero = np.zeros((), aval_of(t).dtype)
+    d = 1
+    while d < aval.shape[axis]:
+      config = [(0, 0, 0)] * aval.ndim
+      config[axis] = (-d, d, 0) if reverse else (d, -d, 0)
+      x, t = combine_jvp(shape.pad(x, fill, config), shape.pad(t, zero, config),
+                         x, t)
+      d *= 2
+    return ans, t
+  return rule
+
+
+def _cumulative(name, classes, identity, combine, *, combine_jvp=None):
+  prim = define_primitive(
       name, abstract_eval=_cumulative_abstract_eval(name, classes),
-      lower=_cumulative_lower(identity, combine))
+      lower=_cumulative_lower(identity, combine), transpose=NOT_LINEAR)
+  prim.batch = _cumulative_batch(prim)
+  if combine_jvp is not None:
+    prim.jvp = _scan_jvp(prim, identity, combine_jvp)
+  return prim
 
 
 def _bind_cumulative(prim, operand, axis, reverse):
@@ -415,20 +509,55 @@ cumsum_p = _cumulative("cumsum", NUMERIC, lambda d: 0,
                        lambda aval, x, y: hlo.add(x, y))
 
 
+def _cumsum_transpose(ct, operand, *, axis, reverse):
+  return [cumsum(ct, axis, not reverse)]
+
+
+deflinear(cumsum_p, _cumsum_transpose)
+
+
 def cumprod(operand, axis=0, reverse=False):
   """Cumulative product along `axis`. Lowers to log2(n) rounds of
   stablehlo.pad + stablehlo.multiply."""
   return _bind_cumulative(cumprod_p, operand, axis, reverse)
+
+
+def _cumprod_combine_jvp(a, ta, b, tb):
+  mul, add = elementwise.mul, elementwise.add
+  return mul(a, b), add(mul(ta, b), mul(a, tb))
+
+
 cumprod_p = _cumulative("cumprod", NUMERIC, lambda d: 1,
-                        lambda aval, x, y: hlo.multiply(x, y))
+                        lambda aval, x, y: hlo.multiply(x, y),
+                        combine_jvp=_cumprod_combine_jvp)
 
 
 def cummax(operand, axis=0, reverse=False):
   """Cumulative maximum along `axis`; NaNs propagate. Lowers to log2(n)
   rounds of stablehlo.pad + stablehlo.maximum."""
   return _bind_cumulative(cummax_p, operand, axis, reverse)
+
+
+def _chooser_combine_jvp(choose, beats, beats_or_ties):
+  """cummax/cummin: the tangent follows the chosen element, so the result's
+  tangent is the one at the running argmax; a tie of the two combined
+  elements splits it evenly, as JAX's max/min JVP does."""
+  def combine(a, ta, b, tb):
+    dtype = aval_of(ta).dtype
+    weight_a = elementwise.mul(
+        elementwise.add(convert_element_type(beats(a, b), dtype),
+                        convert_element_type(beats_or_ties(a, b), dtype)),
+        0.5)
+    weight_b = elementwise.sub(1.0, weight_a)
+    return choose(a, b), elementwise.add(elementwise.mul(ta, weight_a),
+                                         elementwise.mul(tb, weight_b))
+  return combine
+
+
 cummax_p = _cumulative("cummax", REAL, max_identity,
-                       lambda aval, x, y: hlo.maximum(x, y))
+                       lambda aval, x, y: hlo.maximum(x, y),
+                       combine_jvp=_chooser_combine_jvp(elementwise.max,
+                                                        bits.gt, bits.ge))
 
 
 def cummin(operand, axis=0, reverse=False):
@@ -436,7 +565,9 @@ def cummin(operand, axis=0, reverse=False):
   rounds of stablehlo.pad + stablehlo.minimum."""
   return _bind_cumulative(cummin_p, operand, axis, reverse)
 cummin_p = _cumulative("cummin", REAL, min_identity,
-                       lambda aval, x, y: hlo.minimum(x, y))
+                       lambda aval, x, y: hlo.minimum(x, y),
+                       combine_jvp=_chooser_combine_jvp(elementwise.min,
+                                                        bits.lt, bits.le))
 
 
 def cumlogsumexp(operand, axis=0, reverse=False):
@@ -444,5 +575,18 @@ def cumlogsumexp(operand, axis=0, reverse=False):
   for large inputs). Lowers to log2(n) rounds of stablehlo.pad and a
   max + log1p(exp(-|x - y|)) combine."""
   return _bind_cumulative(cumlogsumexp_p, operand, axis, reverse)
+
+
+def _logaddexp_combine_jvp(a, ta, b, tb):
+  """c = log(exp(a) + exp(b)) computed as in the lowering; its tangent
+  weighs ta and tb by the softmax weights exp(a - c) and exp(b - c), which
+  are 0, not NaN, for a padded -inf."""
+  ew = elementwise
+  c = ew.add(ew.max(a, b), ew.log1p(ew.exp(ew.neg(ew.abs(ew.sub(a, b))))))
+  return c, ew.add(ew.mul(ta, ew.exp(ew.sub(a, c))),
+                   ew.mul(tb, ew.exp(ew.sub(b, c))))
+
+
 cumlogsumexp_p = _cumulative("cumlogsumexp", FLOAT,
-                             lambda d: np.array(-np.inf, d), _logaddexp)
+                             lambda d: np.array(-np.inf, d), _logaddexp,
+                             combine_jvp=_logaddexp_combine_jvp)

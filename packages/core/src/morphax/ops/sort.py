@@ -8,16 +8,33 @@ import numpy as np
 from jaxlib.mlir.dialects import chlo, stablehlo as hlo
 
 from ..core import avals as avals_lib
+from ..core.ad_util import Zero
 from ..core.avals import ShapedArray
-from ..core.primitive import define_primitive
+from ..core.primitive import NOT_LINEAR, define_primitive
 from ..interpreters.lowering import (compare, i64_array, make_region, scalar_type,
                                      tensor_type)
+from . import shape
 from ._checks import BOOL, INT, FLOAT, aval_of, canonicalize_axis, check_dtype
+from ._factories import batch_size, bdim_at_front
+from .indexing import GatherDimensionNumbers, GatherScatterMode, gather
 
 __all__ = ["sort", "sort_key_val", "top_k"]
 
 
 # --- sort ---------------------------------------------------------------------
+
+def _take_along_axis(x, indices, axis):
+  """`x` gathered at `indices` along `axis` (same shape as `x` except
+  along `axis`), as numpy's take_along_axis: a gather whose other dimensions
+  are batching dimensions."""
+  ndim = aval_of(x).ndim
+  others = tuple(d for d in range(ndim) if d != axis)
+  dnums = GatherDimensionNumbers(
+      offset_dims=(), collapsed_slice_dims=(axis,), start_index_map=(axis,),
+      operand_batching_dims=others, start_indices_batching_dims=others)
+  return gather(x, shape.expand_dims(indices, (ndim,)), dnums, (1,) * ndim,
+                mode=GatherScatterMode.PROMISE_IN_BOUNDS)
+
 
 SORT_NO_OPERANDS_MESSAGE = (
     "sort: requires at least one operand, got an empty sequence; pass an array "
@@ -131,8 +148,35 @@ def _sort_lower(ctx, *operands, dimension, is_stable, num_keys):
   return list(op.results)
 
 
+def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
+  """Tangents follow their operands: the sort also carries an iota, whose
+  sorted value is the permutation the tangents are gathered with."""
+  iota = shape.broadcasted_iota(avals_lib.int32, aval_of(primals[0]).shape,
+                                dimension)
+  *out, perm = sort_p.bind(*primals, iota, dimension=dimension,
+                           is_stable=is_stable, num_keys=num_keys)
+  tangents_out = [t if type(t) is Zero else _take_along_axis(t, perm, dimension)
+                  for t in tangents]
+  return out, tangents_out
+
+
+def _sort_batch(vals, dims, *, dimension, is_stable, num_keys):
+  first = next(d for d in dims if d is not None)
+  if all(d == first for d in dims):
+    out = sort_p.bind(*vals, dimension=dimension + (first <= dimension),
+                      is_stable=is_stable, num_keys=num_keys)
+    return out, [first] * len(out)
+  size = batch_size(vals, dims)
+  vals = [bdim_at_front(v, d, size) for v, d in zip(vals, dims)]
+  out = sort_p.bind(*vals, dimension=dimension + 1, is_stable=is_stable,
+                    num_keys=num_keys)
+  return out, [0] * len(out)
+
+
 sort_p = define_primitive("sort", abstract_eval=_sort_abstract_eval,
-                          lower=_sort_lower, multiple_results=True)
+                          lower=_sort_lower, jvp=_sort_jvp,
+                          transpose=NOT_LINEAR, batch=_sort_batch,
+                          multiple_results=True)
 
 
 def sort_key_val(keys, values, dimension=-1, is_stable=True):
@@ -212,5 +256,20 @@ def _top_k_lower(ctx, operand, *, k, axis):
           for r in chlo.top_k(moved, k, results=types)]
 
 
+def _top_k_jvp(primals, tangents, *, k, axis):
+  (operand,), (t,) = primals, tangents
+  values, indices = top_k_p.bind(operand, k=k, axis=axis)
+  return [values, indices], [_take_along_axis(t, indices, axis),
+                             Zero(aval_of(indices))]
+
+
+def _top_k_batch(vals, dims, *, k, axis):
+  (operand,), (d,) = vals, dims
+  out = top_k_p.bind(operand, k=k, axis=axis + (d <= axis))
+  return out, [d, d]
+
+
 top_k_p = define_primitive("top_k", abstract_eval=_top_k_abstract_eval,
-                           lower=_top_k_lower, multiple_results=True)
+                           lower=_top_k_lower, jvp=_top_k_jvp,
+                           transpose=NOT_LINEAR, batch=_top_k_batch,
+                           multiple_results=True)

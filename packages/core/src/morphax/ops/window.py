@@ -2,17 +2,22 @@
 and shape arithmetic windows share (padtype_to_pads, reduce_window_shape_tuple).
 """
 
+import itertools
+
 import numpy as np
 from jaxlib.mlir import ir
 from jaxlib.mlir.dialects import stablehlo as hlo
 
 from ..core import tree
 from ..core.avals import ShapedArray
-from ..core.primitive import define_primitive
+from ..core.ad_util import Zero
+from ..core.primitive import NOT_LINEAR, define_primitive
 from ..core.trace import Tracer
 from ..interpreters.lowering import (constant, i64_array, make_region,
                                      scalar_type, tensor_type)
-from . import elementwise
+from . import bits, elementwise, shape
+from ._factories import deflinear
+from .convert import convert_element_type
 from ._checks import (BOOL, FLOAT, INT, NUMERIC, aval_of, check_dtype,
                          pads_for_padtype)
 from .reduction import max_identity, min_identity
@@ -230,17 +235,107 @@ def _reduce_window_lower(identity, combine):
   return lower
 
 
+def _reduce_window_batch(prim):
+  """The batch dim becomes one more window dimension, of size 1."""
+  def rule(vals, dims, *, window_dimensions, window_strides, padding,
+           base_dilation, window_dilation):
+    (x,), (d,) = vals, dims
+
+    def insert(params, value):
+      return tuple(params[:d]) + (value,) + tuple(params[d:])
+    out = prim.bind(x, window_dimensions=insert(window_dimensions, 1),
+                    window_strides=insert(window_strides, 1),
+                    padding=insert(padding, (0, 0)),
+                    base_dilation=insert(base_dilation, 1),
+                    window_dilation=insert(window_dilation, 1))
+    return out, d
+  return rule
+
+
+def _reduce_window_chooser_jvp(prim, identity):
+  """reduce_window_max/min: each output's tangent is the mean of the
+  tangents at the window positions that attain it (ties split evenly, as
+  reduce_max's rule; JAX's select_and_gather_add picks one of them).
+
+  NB: the window is unrolled: one strided slice of the padded operand and
+  tangent per window position, so the rule costs prod(window_dimensions)
+  slices; fine for pooling windows, slow for very large ones."""
+  def rule(primals, tangents, *, window_dimensions, window_strides, padding,
+           base_dilation, window_dilation):
+    (x,), (t,) = primals, tangents
+    ans = prim.bind(x, window_dimensions=window_dimensions,
+                    window_strides=window_strides, padding=padding,
+                    base_dilation=base_dilation,
+                    window_dilation=window_dilation)
+    out_shape = aval_of(ans).shape
+    if 0 in out_shape:
+      return ans, Zero(aval_of(ans))
+    dtype, t_dtype = aval_of(x).dtype, aval_of(t).dtype
+    config = [(lo, hi, b - 1) for (lo, hi), b in zip(padding, base_dilation)]
+    x = shape.pad(x, np.asarray(identity(dtype), dtype), config)
+    t = shape.pad(t, np.zeros((), t_dtype), config)
+    total = count = None
+    for offset in itertools.product(*map(range, window_dimensions)):
+      start = [o * r for o, r in zip(offset, window_dilation)]
+      limit = [s + (n - 1) * st + 1
+               for s, n, st in zip(start, out_shape, window_strides)]
+      hit = convert_element_type(
+          bits.eq(shape.slice(x, start, limit, window_strides), ans), t_dtype)
+      part = elementwise.mul(shape.slice(t, start, limit, window_strides), hit)
+      total = part if total is None else elementwise.add(total, part)
+      count = hit if count is None else elementwise.add(count, hit)
+    return ans, elementwise.div(total, count)
+  return rule
+
+
 def _reduce_window_primitive(name, classes, identity, combine):
-  return define_primitive(
+  prim = define_primitive(
       name, abstract_eval=_reduce_window_abstract_eval(name, classes),
-      lower=_reduce_window_lower(identity, combine))
+      lower=_reduce_window_lower(identity, combine), transpose=NOT_LINEAR)
+  prim.batch = _reduce_window_batch(prim)
+  return prim
 
 
 # The primitives reduce_window dispatches to: params are window_dimensions,
 # window_strides, padding ((low, high) pairs), base_dilation, window_dilation.
 reduce_window_sum_p = _reduce_window_primitive(
     "reduce_window_sum", NUMERIC, lambda d: 0, hlo.add)
+
+
+def _reduce_window_sum_transpose(ct, operand, *, window_dimensions,
+                                 window_strides, padding, base_dilation,
+                                 window_dilation):
+  """Each output sums the padded, base-dilated operand at o*stride +
+  k*window_dilation. Transposed, the cotangent is dilated by the strides and
+  padded so that a window sum of it (window_dilation kept, stride =
+  base_dilation, which skips the holes) lands each input: the low padding is
+  (dilated window - 1 - low), the high padding whatever makes the result the
+  operand's shape."""
+  in_shape = operand.aval.shape
+  window = _dilate(window_dimensions, window_dilation)
+  dilated_in = _dilate(in_shape, base_dilation)
+  dilated_ct = _dilate(aval_of(ct).shape, window_strides)
+  config = []
+  for w, (lo, _), n_in, n_ct, s in zip(window, padding, dilated_in, dilated_ct,
+                                       window_strides):
+    before = w - 1 - lo
+    config.append((before, n_in + w - 1 - n_ct - before, s - 1))
+  ones = (1,) * len(in_shape)
+  padded = shape.pad(ct, np.zeros((), aval_of(ct).dtype), config)
+  out = reduce_window_sum_p.bind(
+      padded, window_dimensions=window_dimensions, window_strides=base_dilation,
+      padding=((0, 0),) * len(in_shape), base_dilation=ones,
+      window_dilation=window_dilation)
+  return [out]
+
+
+deflinear(reduce_window_sum_p, _reduce_window_sum_transpose)
+
 reduce_window_max_p = _reduce_window_primitive(
     "reduce_window_max", (BOOL, INT, FLOAT), max_identity, hlo.maximum)
+reduce_window_max_p.jvp = _reduce_window_chooser_jvp(reduce_window_max_p,
+                                                     max_identity)
 reduce_window_min_p = _reduce_window_primitive(
     "reduce_window_min", (BOOL, INT, FLOAT), min_identity, hlo.minimum)
+reduce_window_min_p.jvp = _reduce_window_chooser_jvp(reduce_window_min_p,
+                                                     min_identity)
