@@ -1,4 +1,12 @@
+import os
+import tempfile
+
 import hypothesis
+
+# Compiles in tests (and in the subprocesses they start) go to a throwaway
+# persistent cache, never the user's; it is removed when pytest exits.
+_CACHE_DIR = tempfile.TemporaryDirectory(prefix="morphax-test-cache-")
+os.environ["MORPHAX_CACHE_DIR"] = _CACHE_DIR.name
 
 # Each new shape/dtype compiles an executable (~30 ms): keep examples few and
 # never let a slow first compile fail a test on the deadline.

@@ -33,10 +33,10 @@ def _random_like(rng, x):
 
 
 def _inner(xs, ys):
-  """sum(x * y) over all leaves, without conjugation: transposes follow
-  JAX's convention (the linear transpose, not the adjoint)."""
-  return complex(sum(np.sum(np.asarray(x, np.complex128) * np.asarray(y, np.complex128))
-                     for x, y in zip(xs, ys)))
+  """Re <x, y> over all leaves (conjugating x)."""
+  return sum(float(np.real(np.vdot(np.asarray(x, np.complex128),
+                                   np.asarray(y, np.complex128))))
+             for x, y in zip(xs, ys))
 
 
 def _close(name, got, want, tol):
@@ -81,9 +81,14 @@ def check_vjp(f, args, *, tol=None, seed=0):
   out_leaves, out_tree = tree.tree_flatten(out)
   cts = [_random_like(rng, o) for o in out_leaves]
   _, vjp_fun = api.vjp(f, *args)
-  cts_in = tree.tree_leaves(vjp_fun(tree.tree_unflatten(out_tree, cts)))
-  lhs = _inner(cts, tree.tree_leaves(tout))
-  rhs = _inner(cts_in, tangents)
+  # Transposes follow JAX's convention (the linear transpose, not the
+  # adjoint): the adjoint is conj . vjp . conj, which the real inner
+  # product then pairs correctly for real, complex and mixed maps.
+  conj = lambda x: np.conj(x) if np.iscomplexobj(x) else x
+  cts_in = [conj(np.asarray(c)) for c in tree.tree_leaves(
+      vjp_fun(tree.tree_unflatten(out_tree, [conj(c) for c in cts])))]
+  lhs = _inner(tree.tree_leaves(tout), cts)
+  rhs = _inner(tangents, cts_in)
   scale = max(1.0, abs(lhs), abs(rhs))
   if abs(lhs - rhs) > tol * scale:
     raise AssertionError(f"check_vjp: <ct, J t> = {lhs:.6g} but <J^T ct, t> = "

@@ -13,7 +13,7 @@ from ..core import trace as trace_lib
 from ..core import tree
 from ..core.trace import Tracer
 from ..interpreters import lowering
-from . import backend
+from . import backend, cache
 from .array import Array, put, sharding_for
 
 # --- Host values into Arrays ----------------------------------------------
@@ -135,10 +135,10 @@ def compile_options(devices):
   return options
 
 
-def compile_module(module, devices):
-  client = devices[0].client
-  return client.compile_and_load(
-      str(module), xc._xla.DeviceList(tuple(devices)), compile_options(devices))
+def compile_module(module, devices, name="main"):
+  """A loaded executable of `module` on `devices`, through the persistent
+  compilation cache (runtime/cache.py)."""
+  return cache.compile_or_load(module, devices, compile_options(devices), name)
 
 
 def _compile_primitive(prim, params, avals_in, device, committed):
@@ -146,7 +146,7 @@ def _compile_primitive(prim, params, avals_in, device, committed):
   module, avals_out = lowering.lower_primitive_module(
       prim, avals_in, params, platform=device.platform)
   lowered = time.perf_counter()
-  executable = compile_module(module, [device])
+  executable = compile_module(module, [device], name=params.get("name", prim.name))
   compiled = time.perf_counter()
   sharding = sharding_for(device)
   handlers = [_jax.array_result_handler(a, sharding, committed, _skip_checks=True)
