@@ -14,7 +14,7 @@ from morphax.core import ir
 from morphax.test_util import check_grads, check_jvp
 
 PRIMITIVES_COVERED = {
-    "div", "rem", "pow", "integer_pow", "max", "min", "nextafter", "atan2",
+    "add", "sub", "mul", "neg", "sin", "cos", "exp", "div", "rem", "pow", "integer_pow", "max", "min", "nextafter", "atan2",
     "abs", "sign", "floor", "ceil", "round", "is_finite", "exp2", "expm1",
     "log", "log1p", "logistic", "sqrt", "rsqrt", "cbrt", "square", "tan",
     "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
@@ -62,6 +62,13 @@ POS = uniform(0.5, 2.0)
 IN = uniform(-0.8, 0.8)
 
 ROWS = [
+    Row("add", lax.add, (U, U)),
+    Row("sub", lax.sub, (U, U)),
+    Row("mul", lax.mul, (U, U)),
+    Row("neg", lax.neg, (U,)),
+    Row("sin", lax.sin, (U,)),
+    Row("cos", lax.cos, (U,)),
+    Row("exp", lax.exp, (U,)),
     Row("div", lax.div, (U, POS)),
     Row("rem", lax.rem, (uniform(2.1, 2.9), uniform(0.9, 1.0))),
     Row("pow", lax.pow, (POS, U)),
@@ -98,14 +105,15 @@ ROWS = [
     Row("erfc", lax.erfc, (U,)),
     Row("erf_inv", lax.erf_inv, (IN,)),
     Row("lgamma", lax.lgamma, (POS,), order=1),
-    # Complex parts: first-order forward checks; reverse mode is checked
-    # with JAX's cotangent convention in test_complex_transposes.
-    Row("real", lax.real, (cplx,), order=1, modes=("fwd",)),
-    Row("imag", lax.imag, (cplx,), order=1, modes=("fwd",)),
-    Row("conj", lax.conj, (cplx,), order=1, modes=("fwd",)),
-    Row("conj", lax.conj, (U,), order=1, modes=("fwd",)),
-    Row("complex", lax.complex, (U, U), order=1, modes=("fwd",)),
-    Row("abs", lax.abs, (cplx,), order=1, modes=("fwd",)),
+    # Complex parts: first order, both modes (check_vjp pairs cotangents in
+    # JAX's convention); test_complex_transposes checks them by hand too.
+    Row("real", lax.real, (cplx,), order=1),
+    Row("imag", lax.imag, (cplx,), order=1),
+    Row("conj", lax.conj, (cplx,), order=1),
+    Row("conj", lax.conj, (U,), order=1),
+    Row("complex", lax.complex, (U, U), order=1),
+    Row("abs", lax.abs, (cplx,), order=1),
+    Row("mul", lax.mul, (cplx, cplx), order=1),
     Row("select_n", lambda w, a, b: lax.select_n(w, a, b), (bools, U, U)),
     Row("select_n", lambda w, a, b, c: lax.select_n(w, a, b, c),
         (ints(0, 3), U, U, U)),

@@ -13,6 +13,9 @@ from morphax import lax
 from morphax.core import ir
 from morphax.test_util import check_grads
 
+PRIMITIVES_COVERED = {"gather", "scatter", "scatter-add", "scatter-sub", "scatter-mul",
+                      "scatter-min", "scatter-max"}
+
 GDN, SDN = lax.GatherDimensionNumbers, lax.ScatterDimensionNumbers
 CLIP = lax.GatherScatterMode.CLIP
 FILL = lax.GatherScatterMode.FILL_OR_DROP

@@ -10,6 +10,8 @@ from morphax import lax
 from morphax.core import ir
 from morphax.test_util import check_grads
 
+PRIMITIVES_COVERED = {"dot_general", "conv_general_dilated"}
+
 RNG = np.random.default_rng(0)
 
 
