@@ -13,7 +13,7 @@ from morphax.core.trace import ConcretizationTypeError, UnexpectedTracerError
 
 # Both are exercised by every row below: add_any sums cotangents of values
 # used twice; jit is the call primitive.
-PRIMITIVES_COVERED = {"add_any", "jit"}
+PRIMITIVES_COVERED = {"add_any", "jit", "stop_gradient"}
 
 
 def f_poly(x):
@@ -60,6 +60,12 @@ def test_closures_become_constants():
   closed = jax.make_jaxpr(lambda x: x * c)(jnp.ones(3))
   assert len(closed.jaxpr.constvars) == 1
   np.testing.assert_array_equal(np.asarray(closed.consts[0]), [0, 1, 2])
+
+
+def test_eval_jaxpr_runs_a_traced_program():
+  closed = jax.make_jaxpr(lambda x, y: jnp.sin(x) * y)(jnp.ones(3), jnp.ones(3))
+  out, = jax.eval_jaxpr(closed.jaxpr, closed.consts, jnp.asarray(X[:3]), jnp.full(3, 2.0))
+  np.testing.assert_allclose(np.asarray(out), np.sin(X[:3]) * 2, rtol=1e-6)
 
 
 def test_eval_shape():
@@ -258,3 +264,42 @@ def test_integer_primals_take_float0_tangents():
     jax.jvp(f, (jnp.ones(3), n), (jnp.ones(3), jnp.ones(3)))
   g = jax.grad(lambda x, n: jnp.sum(x * n), argnums=(0, 1), allow_int=True)(jnp.ones(3), n)
   assert g[1].dtype == jax.dtypes.float0 and g[1].shape == (3,)
+
+
+def test_stop_gradient():
+  f = lambda x: jnp.sum(x * lax.stop_gradient(x))
+  x = jnp.asarray(X)
+  np.testing.assert_allclose(np.asarray(f(x)), np.sum(X * X), rtol=1e-6)
+  np.testing.assert_allclose(np.asarray(jax.grad(f)(x)), X, rtol=1e-6)
+  np.testing.assert_allclose(np.asarray(jax.jit(jax.grad(f))(x)), X, rtol=1e-6)
+  out = jax.vmap(lax.stop_gradient)(jnp.ones((2, 3)))
+  assert out.shape == (2, 3)
+  tree_out = jax.stop_gradient({"a": jnp.ones(2), "n": jnp.arange(2)})
+  assert tree_out["n"].dtype == np.int32
+  assert "stop_gradient" in str(jax.make_jaxpr(f)(x))
+  assert jax.grad(lambda x: jax.grad(f)(x).sum())(x).shape == (4,)
+
+
+def test_type_errors_during_tracing_point_at_the_users_line():
+  import traceback
+
+  def f(x):
+    return x + jnp.ones(4)  # the line the error must point at
+
+  try:
+    jax.jit(f)(jnp.ones(3))
+  except ValueError as e:
+    frames = traceback.extract_tb(e.__traceback__)
+    assert any(fr.filename == __file__ and "the line the error must point at" in fr.line
+               for fr in frames)
+    assert "add: shapes (3,) and (4,) cannot be broadcast together" in str(e)
+  else:
+    raise AssertionError("no error raised")
+
+
+def test_memory_analysis_and_static_argnames():
+  compiled = jax.jit(lambda x: x @ x.T).lower(jnp.ones((8, 4))).compile()
+  stats = compiled.memory_analysis()
+  assert stats is not None
+  g = jax.jit(lambda x, *, power: x ** power, static_argnames="power")
+  np.testing.assert_allclose(np.asarray(g(jnp.asarray(X), power=3)), X ** 3, rtol=1e-6)

@@ -7,6 +7,8 @@ from .runtime.backend import (default_backend, device_count, devices,
 from .runtime.dispatch import device_get, device_put
 from .api import (ShapeDtypeStruct, eval_shape, grad, hessian, jacfwd, jacrev,
                   jit, jvp, linearize, make_jaxpr, value_and_grad, vjp, vmap)
+from .interpreters.staging import eval_jaxpr
+from .ops.elementwise import stop_gradient
 from . import dtypes
 from . import test_util
 from . import lax

@@ -10,6 +10,7 @@ import numpy as np
 from jaxlib.mlir.dialects import chlo, stablehlo as hlo
 
 from ..core import avals as avals_lib
+from ..core import tree
 from ..core.avals import ShapedArray
 from ..core.ad_util import Zero, is_undefined_primal
 from ..core.primitive import NOT_LINEAR, define_primitive, set_rule
@@ -25,7 +26,7 @@ from .convert import convert_element_type
 from .select import select_n
 
 __all__ = [
-    "RoundingMethod",
+    "RoundingMethod", "stop_gradient",
     "add", "sub", "mul", "div", "rem", "pow", "integer_pow", "neg", "max",
     "min", "nextafter", "atan2",
     "abs", "sign", "floor", "ceil", "round", "is_finite",
@@ -734,3 +735,30 @@ complex_p = _keep_weak(binop("complex", hlo.complex, dtypes=_COMPLEX_PARTS,
 deflinear(complex_p, lambda ct, x, y: [
     real(ct) if is_undefined_primal(x) else None,
     neg(imag(ct)) if is_undefined_primal(y) else None], instantiate=instantiate)
+
+
+# --- stop_gradient ---------------------------------------------------------------
+
+def stop_gradient(x):
+  """`x` unchanged, but with a zero derivative: autodiff treats it as a
+  constant. Applies leafwise to pytrees; integer and bool leaves pass
+  through. Lowers to nothing (the operand itself).
+
+  Example: `grad(lambda x: x * stop_gradient(x))(3.0)` is 3.0.
+  """
+  def stop(leaf):
+    if avals_lib.is_inexact(aval_of(leaf).dtype):
+      return stop_gradient_p.bind(leaf)
+    return leaf
+  return tree.tree_map(stop, x)
+
+
+def _stop_gradient_abstract_eval(x):
+  return x
+
+
+stop_gradient_p = define_primitive(
+    "stop_gradient", abstract_eval=_stop_gradient_abstract_eval,
+    lower=lambda ctx, x: x)
+stop_gradient_p.batch = vectorized_batch(stop_gradient_p)
+defjvp_zero(stop_gradient_p)
