@@ -38,7 +38,8 @@ def sample(dtype, shape, seed=0):
     return rng.integers(info.min, info.max, size=shape, dtype=dtype, endpoint=True)
   if dtype.kind == "c":
     return (rng.integers(-2, 3, shape) + 1j * rng.integers(-2, 3, shape)).astype(dtype)
-  return rng.integers(-3, 4, shape).astype(np.float32).astype(dtype) / 2
+  # Halve before casting: numpy 2.0 promotes bfloat16 / int to float32.
+  return (rng.integers(-3, 4, shape) / 2).astype(np.float32).astype(dtype)
 
 
 def sample_pair(dtype, shape, seed=0):

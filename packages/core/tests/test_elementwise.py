@@ -19,6 +19,7 @@ PRIMITIVES_COVERED = {
     "rsqrt", "cbrt", "square", "tan", "sin", "cos", "asin", "acos", "atan",
     "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc",
     "erf_inv", "lgamma", "digamma", "real", "imag", "conj", "complex",
+    "stop_gradient",
 }
 
 bf16 = np.dtype(ml_dtypes.bfloat16)
@@ -106,6 +107,7 @@ ROWS = [
     Row("rem", lax.rem, np.fmod, [f32, i32, u8], ("any", "nonzero")),
     Row("pow", lax.pow, np.power, INEXACT, ("pos", "any"), 1e-4),
     Row("neg", lax.neg, np.negative, [f32, c64, i32, u8], ("any",)),
+    Row("stop_gradient", lax.stop_gradient, lambda x: x, [f32, c64, bf16], ("any",)),
     Row("max", lax.max, np.maximum, [f32, c64, i32, u8, b], ("any", "any")),
     Row("min", lax.min, np.minimum, [f32, c64, i32, u8, b], ("any", "any")),
     Row("nextafter", lax.nextafter, np.nextafter, [f32, f16], ("any", "any"), 0,

@@ -193,7 +193,7 @@ GATHER_CASES = [
      lambda x, i: np.where(i > 4, -2.5, x[np.clip(i[:, 0], 0, 4)])),
     ("oob_fill_int8_indices", (300, 2), f32, ix(127, -128, dtype=i8), ROWS,
      (1, 2), None, None, lambda x, i: np.where(i < 0, np.nan, x[np.clip(
-         i[:, 0], 0, 299)])),
+         i[:, 0].astype(np.int64), 0, 299)])),
     ("oob_fill_blocks", (6, 5), f32, ix((0, 0), (5, 2), (4, 2), (1, 3)),
      BLOCKS, (2, 3), None, None,
      lambda x, i: np.where(np.array([0, 1, 0, 1])[:, None, None] == 1, np.nan,

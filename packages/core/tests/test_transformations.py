@@ -13,7 +13,7 @@ from morphax.core.trace import ConcretizationTypeError, UnexpectedTracerError
 
 # Both are exercised by every row below: add_any sums cotangents of values
 # used twice; jit is the call primitive.
-PRIMITIVES_COVERED = {"add_any", "jit", "stop_gradient"}
+PRIMITIVES_COVERED = {"add_any", "jit", "stop_gradient"}  # (rule rows)
 
 
 def f_poly(x):
