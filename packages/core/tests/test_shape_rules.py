@@ -181,13 +181,21 @@ def test_dynamic_update_slice_transpose_by_hand():
   np.testing.assert_array_equal(np.asarray(gu), [1, 1])
 
 
-def test_batched_start_indices_are_not_supported():
-  x, i = rand(3, 5), np.arange(3, dtype=np.int32)
-  with pytest.raises(NotImplementedError, match="start indices"):
-    morphax.vmap(lambda x, i: lax.dynamic_slice(x, (i,), (2,)))(x, i)
-  with pytest.raises(NotImplementedError, match="start indices"):
-    morphax.vmap(lambda x, i: lax.dynamic_update_slice(
-        x, lax.slice_in_dim(x, 0, 2), (i,)))(x, i)
+@pytest.mark.parametrize("in_axes", [(0, 0), (None, 0), (1, 0)])
+def test_batched_start_indices_match_a_loop(in_axes):
+  """vmap over start indices: gather/scatter in CLIP mode, with negative
+  starts wrapped and windows clamped into bounds like the unbatched op."""
+  x = {0: rand(3, 5), None: rand(5), 1: rand(5, 3)}[in_axes[0]]
+  i = np.array([0, 4, -1], np.int32)
+  take = lambda x, i: lax.dynamic_slice(x, (i,), (2,))
+  put = lambda x, i: lax.dynamic_update_slice(x, lax.full((2,), -7.0), (i,))
+  for f in (take, put):
+    out = morphax.vmap(f, in_axes=in_axes)(x, i)
+    slices = [x if in_axes[0] is None else np.take(x, b, axis=in_axes[0])
+              for b in range(3)]
+    expected = np.stack([np.asarray(f(s, np.int32(j))) for s, j in zip(slices, i)])
+    np.testing.assert_array_equal(np.asarray(out), expected)
+  check_grads(lambda x: morphax.vmap(take)(x, i), (rand(3, 5),), order=1)
 
 
 def test_iota_under_vmap_and_jvp():

@@ -12,5 +12,6 @@ from ..ops.linalg import *  # noqa: F401,F403
 from ..ops.reduction import *  # noqa: F401,F403
 from ..ops.select import *  # noqa: F401,F403
 from ..ops.shape import *  # noqa: F401,F403
+from ..ops.slicing import *  # noqa: F401,F403
 from ..ops.sort import *  # noqa: F401,F403
 from ..ops.window import *  # noqa: F401,F403
