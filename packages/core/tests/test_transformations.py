@@ -228,9 +228,12 @@ def test_jit_vmap_jit():
   np.testing.assert_allclose(np.asarray(f(jnp.asarray(xs))), np.sin(xs).sum(1), rtol=1e-6)
 
 
-def test_vmap_size_mismatch_names_sizes():
-  with pytest.raises(ValueError, match=r"(?s)inconsistent sizes.*size 3.*size 4"):
-    jax.vmap(lambda x, y: x + y)(jnp.ones(3), jnp.ones(4))
+def test_vmap_size_mismatch_names_arguments_and_sizes():
+  def f(x, params):
+    return x + params["w"]
+  with pytest.raises(ValueError, match=r"(?s)inconsistent sizes.*of f's.*"
+                     r"x has size 3 along axis 0.*params\['w'\] has size 4 along axis 0"):
+    jax.vmap(f)(jnp.ones(3), {"w": jnp.ones(4)})
 
 
 # --- Recompilation explained ---------------------------------------------------------

@@ -83,6 +83,30 @@ def _normalize_argnums(name, argnums, nargs=None):
 
 # --- Flat functions over pytrees ---------------------------------------------
 
+def _signature(fun):
+  try:
+    return inspect.signature(fun)
+  except (TypeError, ValueError):
+    return None
+
+
+def _arg_names(signature, in_tree, n):
+  """User-facing names of the leaves of an (args, kwargs) tree, such as
+  `x`, `params['w']` or `args[2]`, for error messages."""
+  paths = [p for p, _ in tree.registry.flatten_with_path(
+      tree.tree_unflatten(in_tree, [0] * n))[0]]
+  params = list(signature.parameters) if signature else []
+  names = []
+  for path in paths:
+    head, rest = path[0], path[1:]
+    if head.idx == 0:  # positional
+      index = rest[0].idx
+      name = params[index] if index < len(params) else f"args[{index}]"
+    else:
+      name = rest[0].key
+    names.append(name + "".join(str(k) for k in rest[1:]))
+  return names
+
 class _OutStore:
   """Receives the output tree of a function traced through flat_fun."""
   __slots__ = ("tree",)
@@ -151,10 +175,7 @@ class _Jitted:
     self._stats = {"calls": 0, "cache_hits": 0, "cache_misses": 0,
                    "trace_seconds": 0.0, "lower_seconds": 0.0,
                    "compile_seconds": 0.0}
-    try:
-      self._signature = inspect.signature(fun)
-    except (TypeError, ValueError):
-      self._signature = None
+    self._signature = _signature(fun)
 
   def __get__(self, obj, objtype=None):
     if obj is None:
@@ -186,21 +207,7 @@ class _Jitted:
     return tuple(statics), static_nums, dyn_args, dyn_kwargs
 
   def _arg_names(self, in_tree, n):
-    paths = [p for p, _ in tree.registry.flatten_with_path(
-        tree.tree_unflatten(in_tree, [0] * n))[0]]
-    return [self._describe_path(p) for p in paths]
-
-  def _describe_path(self, path):
-    head, rest = path[0], path[1:]
-    if head.idx == 0:  # positional
-      index = rest[0].idx
-      params = list(self._signature.parameters) if self._signature else []
-      name = params[index] if index < len(params) else f"args[{index}]"
-      rest = rest[1:]
-    else:
-      name = rest[0].key
-      rest = rest[1:]
-    return name + "".join(str(k) for k in rest)
+    return _arg_names(self._signature, in_tree, n)
 
   def _trace(self, statics, static_nums, in_tree, avals):
     def fun(*dyn_args, **dyn_kwargs):
@@ -653,7 +660,11 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None):
       norm_dims.append(d)
       sizes.setdefault(aval_of(x).shape[d], []).append(i)
     if len(sizes) > 1:
-      details = "\n".join(f"  leaves {idx} have size {s}" for s, idx in sizes.items())
+      names = _arg_names(_signature(fun), in_tree, len(leaves))
+      details = "\n".join(
+          f"  {names[i]} has size {aval_of(leaves[i]).shape[norm_dims[i]]} along axis "
+          f"{norm_dims[i]} (shape {aval_of(leaves[i]).shape})"
+          for s in sizes.values() for i in s)
       raise ValueError(VMAP_SIZE_MESSAGE.format(name=name, details=details))
     if not sizes and axis_size is None:
       raise ValueError(f"vmap of {name}: every in_axes is None, so axis_size "
