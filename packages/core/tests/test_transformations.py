@@ -306,3 +306,16 @@ def test_memory_analysis_and_static_argnames():
   assert stats is not None
   g = jax.jit(lambda x, *, power: x ** power, static_argnames="power")
   np.testing.assert_allclose(np.asarray(g(jnp.asarray(X), power=3)), X ** 3, rtol=1e-6)
+
+
+def test_donated_arguments_are_consumed():
+  step = jax.jit(lambda p, g: {"w": p["w"] - 0.5 * g}, donate_argnums=0)
+  params, grads = {"w": jnp.ones(4)}, jnp.ones(4)
+  new = step(params, grads)
+  np.testing.assert_array_equal(np.asarray(new["w"]), 0.5)
+  assert params["w"].is_deleted() and not grads.is_deleted()
+  with pytest.raises(RuntimeError, match=r"sin: argument f32\[4\] has been deleted.*donate"):
+    jnp.sin(params["w"])
+  with pytest.raises(RuntimeError, match=r"Array f32\[4\] has been deleted"):
+    np.asarray(params["w"])
+  assert "tf.aliasing_output" not in jax.jit(lambda x: x).lower(jnp.ones(2)).as_text()

@@ -134,13 +134,14 @@ UNHASHABLE_STATIC_MESSAGE = (
 class _JitEntry:
   """One traced signature of a jitted function: its jaxpr, the arrays it
   closes over, its output tree, and its executables per device."""
-  __slots__ = ("jaxpr", "consts", "out_tree", "executables")
+  __slots__ = ("jaxpr", "consts", "out_tree", "executables", "donated")
 
-  def __init__(self, jaxpr, consts, out_tree):
+  def __init__(self, jaxpr, consts, out_tree, donated):
     self.jaxpr = jaxpr
     self.consts = consts
     self.out_tree = out_tree
     self.executables = {}
+    self.donated = donated  # per jaxpr input (consts first): donate its buffer
 
   def stale(self):
     """True if the trace closed over a tracer of a finished transformation."""
@@ -151,9 +152,9 @@ class _JitEntry:
     arrays, device, committed = dispatch.place(name, [*self.consts, *leaves])
     executable = self.executables.get((device, committed))
     if executable is None:
-      executable = self.executables[(device, committed)] = dispatch.compile_primitive(
-          call.jit_p, {"jaxpr": self.jaxpr, "name": name},
-          tuple(a.aval for a in arrays), device, committed)
+      executable = self.executables[(device, committed)] = dispatch.compile_jaxpr(
+          self.jaxpr.jaxpr, tuple(a.aval for a in arrays), device, committed,
+          self.donated, name)
       stats["lower_seconds"] += executable.lower_seconds
       stats["compile_seconds"] += executable.compile_seconds
     return dispatch.run(executable, arrays, device, committed)
@@ -225,7 +226,17 @@ class _Jitted:
     jaxpr, consts = staging.hoist_consts(closed)
     consts = [dispatch.to_array(c) if not isinstance(c, (Array, Tracer)) else c
               for c in consts]
-    return _JitEntry(jaxpr, consts, store.tree)
+    donated = [False] * len(consts) + self._donated_leaves(in_tree, len(avals))
+    return _JitEntry(jaxpr, consts, store.tree, donated)
+
+  def _donated_leaves(self, in_tree, n):
+    """Per leaf of (dyn_args, dyn_kwargs): is it inside a donated argument?
+    NB: donate_argnums count positions among all positional arguments."""
+    if not self._donate_argnums:
+      return [False] * n
+    paths = [p for p, _ in tree.registry.flatten_with_path(
+        tree.tree_unflatten(in_tree, [0] * n))[0]]
+    return [p[0].idx == 0 and p[1].idx in self._donate_argnums for p in paths]
 
   def __call__(self, *args, **kwargs):
     if self._static_argnums or self._static_argnames:
@@ -364,7 +375,8 @@ def jit(fun=None, *, static_argnums=(), static_argnames=(), donate_argnums=()):
   structure, shapes, dtypes, weak types and static values).
 
   Usable as `jit(f)`, `@jit` or `@partial(jit, static_argnums=0)`.
-  NB: donate_argnums is accepted; buffers are not donated yet.
+  `donate_argnums` lets XLA write outputs into the buffers of those
+  arguments (they are deleted by the call), as in JAX.
   """
   if fun is None:
     return functools.partial(jit, static_argnums=static_argnums,

@@ -196,9 +196,27 @@ def lower_jaxpr_body(module_ctx, jaxpr, args):
   return [read(v) for v in jaxpr.outvars]
 
 
-def lower_jaxpr_module(jaxpr, platform="cpu", name="main"):
+def _alias_donated(main, in_avals, out_avals, donated):
+  """Marks each donated argument as aliasing an output of the same type, so
+  XLA may write that output into the donated buffer. A donated argument
+  with no matching output is left as is (its buffer is still consumed)."""
+  free = list(range(len(out_avals)))
+  attrs = []
+  for aval, donate in zip(in_avals, donated):
+    match = next((i for i in free if donate and out_avals[i].shape == aval.shape
+                  and out_avals[i].dtype == aval.dtype), None)
+    if match is None:
+      attrs.append(ir.DictAttr.get({}))
+      continue
+    free.remove(match)
+    attrs.append(ir.DictAttr.get({"tf.aliasing_output": ir.IntegerAttr.get(
+        ir.IntegerType.get_signless(32), match)}))
+  main.arg_attrs = ir.ArrayAttr.get(attrs)
+
+
+def lower_jaxpr_module(jaxpr, platform="cpu", name="main", donated=None):
   """A module whose public `main` computes `jaxpr` (constvars, then invars,
-  as arguments)."""
+  as arguments); `donated` flags arguments whose buffers it may reuse."""
   ctx = make_context()
   with ctx, ir.Location.name(name):
     module = ir.Module.create()
@@ -213,4 +231,6 @@ def lower_jaxpr_module(jaxpr, platform="cpu", name="main"):
     with ir.InsertionPoint(block):
       outs = lower_jaxpr_body(module_ctx, jaxpr, list(block.arguments))
       func.ReturnOp(outs)
+    if donated is not None and any(donated):
+      _alias_donated(main, in_avals, [v.aval for v in jaxpr.outvars], donated)
   return module

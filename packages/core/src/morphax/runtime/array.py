@@ -108,6 +108,10 @@ class Array:
     this method returns the real dtype for every type.
     """
     if self._npy is None:
+      if self._buf.is_deleted():
+        raise RuntimeError(
+            f"Array {self.aval.str_short()} has been deleted: it was donated to "
+            "a jit call (donate_argnums) or deleted with .delete().")
       self._npy = self._buf._single_device_array_to_np_array_did_copy()[0]
     return self._npy
 

@@ -103,6 +103,11 @@ def device_get(x):
 
 # --- Eager primitive application -------------------------------------------
 
+DELETED_MESSAGE = (
+    "{name}: argument {aval} has been deleted: it was donated to a jit call "
+    "(donate_argnums) or deleted with .delete(), and its buffer may now hold "
+    "another value. Use the call's outputs instead.")
+
 DEVICE_CONFLICT_MESSAGE = (
     "{prim}: arguments are committed to different devices: {devices}. Move "
     "them to one device with morphax.device_put(x, device) first.")
@@ -196,6 +201,8 @@ def place(name, args):
   for a in args:
     if type(a) is not Array:
       a = to_array(a, where=name)
+    elif a._buf.is_deleted():
+      raise RuntimeError(DELETED_MESSAGE.format(name=name, aval=a.aval.str_short()))
     if a._device != device:
       a = _move(a, device, committed=False)
     arrays.append(a)
@@ -208,6 +215,21 @@ def run(entry, arrays, device, committed):
       [a._buf for a in arrays]).consume_with_handlers(entry.handlers)
   return [Array(b, aval, device, committed)
           for b, aval in zip(bufs, entry.avals_out)]
+
+
+def compile_jaxpr(jaxpr, avals, device, committed, donated, name):
+  """The executable of a whole jaxpr (jit's eager path), with donation."""
+  start = time.perf_counter()
+  module = lowering.lower_jaxpr_module(jaxpr, device.platform, name, donated)
+  lowered = time.perf_counter()
+  executable = compile_module(module, [device], name=name)
+  compiled = time.perf_counter()
+  sharding = sharding_for(device)
+  avals_out = [v.aval for v in jaxpr.outvars]
+  handlers = [_jax.array_result_handler(a, sharding, committed, _skip_checks=True)
+              for a in avals_out]
+  return _Executable(executable, handlers, avals_out, True,
+                     lowered - start, compiled - lowered)
 
 
 def compile_primitive(prim, params, avals, device, committed):
