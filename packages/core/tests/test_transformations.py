@@ -319,3 +319,21 @@ def test_donated_arguments_are_consumed():
   with pytest.raises(RuntimeError, match=r"Array f32\[4\] has been deleted"):
     np.asarray(params["w"])
   assert "tf.aliasing_output" not in jax.jit(lambda x: x).lower(jnp.ones(2)).as_text()
+
+
+def test_holomorphic_grad_and_complex_output_error():
+  z = jnp.asarray(np.array([1 + 2j, -0.5 + 1j], np.complex64))
+  g = jax.grad(lambda z: jnp.sum(z * z), holomorphic=True)(z)
+  np.testing.assert_allclose(np.asarray(g), 2 * np.asarray(z), rtol=1e-6)
+  with pytest.raises(TypeError, match=r"grad requires real-valued outputs, got c64\[\].*holomorphic=True"):
+    jax.grad(lambda z: jnp.sum(z * z))(z)
+  with pytest.raises(TypeError, match=r"holomorphic=True requires complex inputs"):
+    jax.grad(lambda x: jnp.sum(x), holomorphic=True)(jnp.ones(2))
+
+
+def test_vmap_negative_axes_and_pytree_prefixes():
+  xs = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+  out = jax.vmap(lambda d: d["a"] * d["b"], in_axes=({"a": -1, "b": None},),
+                 out_axes=-1)({"a": jnp.asarray(xs), "b": 2.0})
+  np.testing.assert_allclose(np.asarray(out), xs * 2)
+  assert out.shape == (2, 3)
