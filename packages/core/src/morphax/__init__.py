@@ -13,6 +13,8 @@ from . import dtypes
 from . import test_util
 from . import lax
 from . import numpy
+from . import nn
+from . import scipy
 from . import tree_util
 from . import tree
 

@@ -7,6 +7,7 @@ their union.
 from ..ops.bits import *  # noqa: F401,F403
 from ..ops.convert import *  # noqa: F401,F403
 from ..ops.elementwise import *  # noqa: F401,F403
+from ..ops.fft import *  # noqa: F401,F403
 from ..ops.indexing import *  # noqa: F401,F403
 from ..ops.linalg import *  # noqa: F401,F403
 from ..ops.reduction import *  # noqa: F401,F403
@@ -15,3 +16,4 @@ from ..ops.shape import *  # noqa: F401,F403
 from ..ops.slicing import *  # noqa: F401,F403
 from ..ops.sort import *  # noqa: F401,F403
 from ..ops.window import *  # noqa: F401,F403
+from . import linalg  # noqa: E402,F401

@@ -40,6 +40,18 @@ from ._ufuncs import (abs, absolute, add, arccos, arccosh, arcsin, arcsinh,
                       rint, round, sign, sin, sinh, sqrt, square, subtract,
                       tan, tanh, true_divide, trunc)
 
+# The breadth modules list their public names in __all__.
+from ._math import *  # noqa: E402,F401,F403
+from ._statistics import *  # noqa: E402,F401,F403
+from ._logic import *  # noqa: E402,F401,F403
+from ._manipulation import *  # noqa: E402,F401,F403
+from ._polynomial import *  # noqa: E402,F401,F403
+from ._histogram import *  # noqa: E402,F401,F403
+from ._sorting import *  # noqa: E402,F401,F403
+from ._setops import *  # noqa: E402,F401,F403
+from ._take import *  # noqa: E402,F401,F403
+from . import fft, linalg  # noqa: E402,F401
+
 ndarray = Array
 bool = bool_  # noqa: A001  (NumPy 2's name)
 newaxis = None

@@ -1,0 +1,2 @@
+"""morphax.nn: activation functions and helpers with jax.nn's names.
+"""

@@ -1,0 +1,4 @@
+"""Counting and binning: bincount, histogram, digitize.
+"""
+
+__all__ = []

@@ -1,0 +1,5 @@
+"""Polynomials, interpolation and 1-D convolution (polyval, polyfit,
+interp, convolve, correlate).
+"""
+
+__all__ = []

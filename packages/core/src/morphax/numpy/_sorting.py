@@ -1,0 +1,5 @@
+"""Sorting and searching: sort, argsort, lexsort, partition, searchsorted,
+nonzero/argwhere with size=.
+"""
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""take, take_along_axis, put_along_axis, choose, select, compress, extract.
+"""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""morphax.numpy.fft: discrete Fourier transforms (fft, rfft, fftn, ...),
+on the fft primitive.
+"""

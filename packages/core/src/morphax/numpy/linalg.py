@@ -1,0 +1,3 @@
+"""morphax.numpy.linalg: NumPy's linear algebra (norm, solve, cholesky,
+eigh, svd, ...), on lax.linalg's decompositions.
+"""

@@ -1,0 +1,3 @@
+"""morphax.scipy.stats."""
+
+from . import norm  # noqa: F401

@@ -1,0 +1,3 @@
+"""morphax.scipy.stats.norm: pdf, logpdf, cdf, ppf of the normal
+distribution.
+"""
