@@ -56,13 +56,18 @@ def linearize_flat(fun, primals, origin="linearize"):
   return primals_out, linear
 
 
-def partial_eval_jaxpr(closed, in_unknowns):
+def partial_eval_jaxpr(closed, in_unknowns, instantiate=False):
   """Splits `closed` into a known and an unknown jaxpr.
 
   Returns (known, unknown, out_unknowns, num_residuals):
     known(*known_inputs) -> (*known_outputs, *residuals)
     unknown(*residuals, *unknown_inputs) -> unknown_outputs
+  `instantiate` (a bool or one per output) forces outputs to be unknown:
+  a known value then travels to the unknown side as a residual.
   """
+  n_out = len(closed.out_avals)
+  if isinstance(instantiate, bool):
+    instantiate = [instantiate] * n_out
   in_avals = closed.in_avals
   known_avals = [a for a, u in zip(in_avals, in_unknowns) if not u]
   split = {}
@@ -75,6 +80,8 @@ def partial_eval_jaxpr(closed, in_unknowns):
     try:
       with set_current_trace(pe):
         outs = eval_jaxpr(closed.jaxpr, closed.consts, *args)
+      outs = [pe.lift(o) if inst and not pe.is_unknown(o) else o
+              for o, inst in zip(outs, instantiate)]
       out_unknowns = [pe.is_unknown(o) for o in outs]
       unknown = pe.to_jaxpr([o for o, u in zip(outs, out_unknowns) if u])
     finally:

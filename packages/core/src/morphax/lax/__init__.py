@@ -5,6 +5,7 @@ their union.
 """
 
 from ..ops.bits import *  # noqa: F401,F403
+from ..ops.cond import *  # noqa: F401,F403
 from ..ops.convert import *  # noqa: F401,F403
 from ..ops.elementwise import *  # noqa: F401,F403
 from ..ops.fft import *  # noqa: F401,F403
