@@ -11,7 +11,7 @@ from morphax import lax
 from morphax.core import ir
 from morphax.test_util import check_grads
 
-PRIMITIVES_COVERED = {"cond"}
+PRIMITIVES_COVERED = {"cond", "scan", "while"}
 
 X = np.array([0.5, 1.0, -0.3], np.float32)
 
@@ -74,3 +74,121 @@ def test_switch_clamps_the_index():
 def test_cond_errors(call, match):
   with pytest.raises((TypeError, ValueError), match=match):
     call()
+
+
+# --- scan ---------------------------------------------------------------------------
+
+XS = np.random.RandomState(0).randn(6, 3).astype(np.float32)
+
+
+def rnn(w, xs, reverse=False):
+  def step(h, x):
+    h = jnp.tanh(w * h + x)
+    return h, {"out": h * 2.0}
+  return lax.scan(step, jnp.zeros(3), xs, reverse=reverse)
+
+
+def rnn_unrolled(w, xs, reverse=False):
+  h, outs = jnp.zeros(3), []
+  order = range(len(xs))[::-1] if reverse else range(len(xs))
+  for t in order:
+    h = jnp.tanh(w * h + xs[t])
+    outs.append(h * 2.0)
+  if reverse:
+    outs = outs[::-1]
+  return h, {"out": jnp.stack(outs)}
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_matches_the_unrolled_loop(reverse):
+  w, xs = jnp.asarray(np.float32(0.7)), jnp.asarray(XS)
+  for got, want in zip(jax.tree.leaves(rnn(w, xs, reverse)),
+                       jax.tree.leaves(rnn_unrolled(w, xs, reverse))):
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+  loss = lambda f: (lambda w, xs: jnp.sum(f(w, xs, reverse)[1]["out"]) + jnp.sum(f(w, xs, reverse)[0]))
+  g_scan = jax.grad(loss(rnn), argnums=(0, 1))(w, xs)
+  g_loop = jax.grad(loss(rnn_unrolled), argnums=(0, 1))(w, xs)
+  for a, b in zip(g_scan, g_loop):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(np.asarray(jax.jit(jax.grad(loss(rnn)))(w, xs)),
+                             np.asarray(g_loop[0]), rtol=1e-4)
+  check_grads(lambda w, xs: rnn(w, xs, reverse), (w, xs), order=2)
+
+
+def test_scan_per_example_gradients_with_vmap():
+  w = jnp.asarray(np.float32(0.7))
+  batch = jnp.asarray(np.stack([XS, XS * 0.5, -XS]))
+  loss = lambda w, xs: jnp.sum(rnn(w, xs)[0])
+  per_example = jax.vmap(jax.grad(loss), in_axes=(None, 0))(w, batch)
+  expected = [float(jax.grad(lambda w: jnp.sum(rnn_unrolled(w, xs)[0]))(w)) for xs in batch]
+  np.testing.assert_allclose(np.asarray(per_example), expected, rtol=1e-4)
+
+
+def test_scan_xs_none_length_and_consts():
+  c = jnp.asarray([1.0, 2.0])
+  carry, ys = lax.scan(lambda c_, _: (c_ * c, c_), jnp.ones(2), None, length=3)
+  np.testing.assert_array_equal(np.asarray(carry), [1.0, 8.0])
+  np.testing.assert_array_equal(np.asarray(ys), [[1, 1], [1, 2], [1, 4]])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: lax.scan(lambda c, x: (c + 1, x), 0, jnp.ones(3)), None),
+    (lambda: lax.scan(lambda c, x: (jnp.ones(2), x), jnp.ones(3), jnp.ones(3)),
+     r"scan: the carry output must match the carry input: carry goes in as f32\[3\] and comes out as f32\[2\]"),
+    (lambda: lax.scan(lambda c, x: (c, x), 0.0, {"a": jnp.ones(3), "b": jnp.ones(4)}),
+     r"scan: the leading axes of xs must all equal length; got \[3, 4\]"),
+    (lambda: lax.scan(lambda c, x: (c, x), 0.0, None), r"scan: with xs=None, pass length="),
+])
+def test_scan_errors(call, match):
+  if match is None:
+    call()  # an int carry that stays int is fine
+    return
+  with pytest.raises((TypeError, ValueError), match=match):
+    call()
+
+
+# --- while_loop, fori_loop, map -------------------------------------------------------
+
+def test_while_loop_eager_jit_vmap_and_jvp():
+  count = lambda n: lax.while_loop(lambda s: s[0] < n, lambda s: (s[0] + 1, s[1] * 2.0), (0, 1.0))
+  assert count(5)[1] == 32.0
+  assert float(jax.jit(count)(4)[1]) == 16.0
+  # A batched predicate: lanes stop independently.
+  steps, values = jax.vmap(count)(jnp.asarray([1, 3, 5]))
+  np.testing.assert_array_equal(np.asarray(steps), [1, 3, 5])
+  np.testing.assert_array_equal(np.asarray(values), [2.0, 8.0, 32.0])
+  f = lambda x: lax.while_loop(lambda s: s[0] < 3, lambda s: (s[0] + 1, s[1] * x), (0, 1.0))[1]
+  _, t = jax.jvp(f, (2.0,), (1.0,))
+  assert float(t) == 12.0  # d/dx x**3 at 2
+
+
+def test_while_loop_reverse_mode_error_says_what_to_use():
+  f = lambda x: lax.while_loop(lambda s: s[0] < 3, lambda s: (s[0] + 1, s[1] * x), (0, 1.0))[1]
+  with pytest.raises(TypeError, match=r"Reverse-mode differentiation does not work for lax.while_loop.*fori_loop"):
+    jax.grad(f)(2.0)
+
+
+def test_while_loop_carry_and_cond_errors():
+  with pytest.raises(TypeError, match=r"while_loop: the carry output must match.*f32\[\] and comes out as f32\[2\]"):
+    lax.while_loop(lambda c: c < 3.0, lambda c: jnp.ones(2), 0.0)
+  with pytest.raises(TypeError, match=r"while_loop: cond_fun must return a scalar boolean"):
+    lax.while_loop(lambda c: c, lambda c: c + 1.0, 0.0)
+
+
+def test_fori_loop_static_bounds_is_a_differentiable_scan():
+  f = lambda x: lax.fori_loop(0, 3, lambda i, c: c * x + i, 1.0)
+  assert float(f(2.0)) == ((1 * 2 + 0) * 2 + 1) * 2 + 2
+  assert "scan" in str(jax.make_jaxpr(f)(2.0))
+  np.testing.assert_allclose(float(jax.grad(f)(2.0)), 3 * 2.0**2 + 1, rtol=1e-6)  # x**3 + x + 2
+  # Traced bounds: a while loop.
+  g = jax.jit(lambda n: lax.fori_loop(0, n, lambda i, c: c + i, 0))
+  assert int(g(5)) == 10
+  assert "while" in str(jax.make_jaxpr(lambda n: lax.fori_loop(0, n, lambda i, c: c + i, 0))(5))
+
+
+@pytest.mark.parametrize("batch_size", [None, 2, 5])
+def test_map(batch_size):
+  xs = jnp.arange(10.0).reshape(5, 2)
+  out = lax.map(lambda x: {"s": jnp.sum(x), "d": x * 2}, xs, batch_size=batch_size)
+  np.testing.assert_array_equal(np.asarray(out["s"]), np.arange(10.0).reshape(5, 2).sum(1))
+  np.testing.assert_array_equal(np.asarray(out["d"]), np.arange(10.0).reshape(5, 2) * 2)

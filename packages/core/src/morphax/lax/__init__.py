@@ -11,6 +11,7 @@ from ..ops.elementwise import *  # noqa: F401,F403
 from ..ops.fft import *  # noqa: F401,F403
 from ..ops.indexing import *  # noqa: F401,F403
 from ..ops.linalg import *  # noqa: F401,F403
+from ..ops.loops import *  # noqa: F401,F403
 from ..ops.reduction import *  # noqa: F401,F403
 from ..ops.select import *  # noqa: F401,F403
 from ..ops.shape import *  # noqa: F401,F403
