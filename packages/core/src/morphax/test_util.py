@@ -50,6 +50,18 @@ def _close(name, got, want, tol):
                            f"{tol * scale:.3g})\n got: {g}\nwant: {w}")
 
 
+def _numerical_jvp(f, leaves, treedef, tangents, eps):
+  """Central finite differences of f along `tangents` (per output leaf)."""
+  def shifted(sign):
+    moved = [np.asarray(np.asarray(x) + sign * eps * t, aval_of(x).dtype)
+             for x, t in zip(leaves, tangents)]
+    return tree.tree_leaves(f(*tree.tree_unflatten(treedef, moved)))
+
+  plus, minus = shifted(1), shifted(-1)
+  return [(np.asarray(p, np.complex128) - np.asarray(m, np.complex128)) / (2 * eps)
+          for p, m in zip(plus, minus)]
+
+
 def check_jvp(f, args, *, eps=None, tol=None, seed=0):
   """Checks jvp(f) at `args` against central finite differences."""
   leaves, treedef = tree.tree_flatten(tuple(args))
@@ -58,26 +70,22 @@ def check_jvp(f, args, *, eps=None, tol=None, seed=0):
   tol = tol or _TOL[dtype]
   rng = np.random.RandomState(seed)
   tangents = [_random_like(rng, x) for x in leaves]
-
-  def shifted(sign):
-    moved = [np.asarray(np.asarray(x) + sign * eps * t, aval_of(x).dtype)
-             for x, t in zip(leaves, tangents)]
-    return tree.tree_leaves(f(*tree.tree_unflatten(treedef, moved)))
-
-  plus, minus = shifted(1), shifted(-1)
-  numeric = [(np.asarray(p, np.complex128) - np.asarray(m, np.complex128)) / (2 * eps)
-             for p, m in zip(plus, minus)]
+  numeric = _numerical_jvp(f, leaves, treedef, tangents, eps)
   _, tout = api.jvp(f, tuple(args), tuple(tree.tree_unflatten(treedef, tangents)))
   _close("check_jvp", tree.tree_leaves(tout), numeric, tol)
 
 
-def check_vjp(f, args, *, tol=None, seed=0):
-  """Checks vjp(f) against jvp(f) with the dot-product test."""
+def check_vjp(f, args, *, eps=None, tol=None, seed=0):
+  """Checks vjp(f) with the dot-product test <ct, J t> = <J^T ct, t>, J t
+  from finite differences (so reverse-only rules are checked too)."""
   leaves, treedef = tree.tree_flatten(tuple(args))
-  tol = tol or _TOL[_dtype_of(leaves)]
+  dtype = _dtype_of(leaves)
+  eps = eps or _EPS[dtype]
+  tol = tol or _TOL[dtype]
   rng = np.random.RandomState(seed)
   tangents = [_random_like(rng, x) for x in leaves]
-  out, tout = api.jvp(f, tuple(args), tuple(tree.tree_unflatten(treedef, tangents)))
+  out = f(*args)
+  tout = _numerical_jvp(f, leaves, treedef, tangents, eps)
   out_leaves, out_tree = tree.tree_flatten(out)
   cts = [_random_like(rng, o) for o in out_leaves]
   _, vjp_fun = api.vjp(f, *args)
@@ -87,7 +95,7 @@ def check_vjp(f, args, *, tol=None, seed=0):
   conj = lambda x: np.conj(x) if np.iscomplexobj(x) else x
   cts_in = [conj(np.asarray(c)) for c in tree.tree_leaves(
       vjp_fun(tree.tree_unflatten(out_tree, [conj(c) for c in cts])))]
-  lhs = _inner(tree.tree_leaves(tout), cts)
+  lhs = _inner(tout, cts)
   rhs = _inner(tangents, cts_in)
   scale = max(1.0, abs(lhs), abs(rhs))
   if abs(lhs - rhs) > tol * scale:
@@ -106,7 +114,7 @@ def check_grads(f, args, order, modes=("fwd", "rev"), *, eps=None, tol=None):
   if "fwd" in modes:
     check_jvp(f, args, eps=eps, tol=tol)
   if "rev" in modes:
-    check_vjp(f, args, tol=tol)
+    check_vjp(f, args, eps=eps, tol=tol)
   if order > 1:
     leaves, treedef = tree.tree_flatten(args)
     rng = np.random.RandomState(1)

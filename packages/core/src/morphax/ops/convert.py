@@ -69,8 +69,9 @@ def _convert_element_type(operand, new_dtype=None, weak_type=False):
   if type(operand) is int:
     operand = np.asarray(operand).astype(new_dtype)
     old_weak = False
-  if (old_dtype, old_weak) == (new_dtype, weak_type) and hasattr(operand, "aval"):
-    return operand
+  if ((old_dtype, old_weak) == (new_dtype, weak_type) and hasattr(operand, "aval")
+      and type(operand) is not avals_lib.HostValue):
+    return operand  # already an array (or tracer) of that type
   return convert_element_type_p.bind(operand, new_dtype=new_dtype,
                                      weak_type=weak_type)
 
