@@ -11,7 +11,7 @@ from morphax import lax
 from morphax.core import ir
 from morphax.test_util import check_grads
 
-PRIMITIVES_COVERED = {"cond", "scan", "while"}
+PRIMITIVES_COVERED = {"cond", "scan", "while", "checkpoint"}
 
 X = np.array([0.5, 1.0, -0.3], np.float32)
 
@@ -192,3 +192,58 @@ def test_map(batch_size):
   out = lax.map(lambda x: {"s": jnp.sum(x), "d": x * 2}, xs, batch_size=batch_size)
   np.testing.assert_array_equal(np.asarray(out["s"]), np.arange(10.0).reshape(5, 2).sum(1))
   np.testing.assert_array_equal(np.asarray(out["d"]), np.arange(10.0).reshape(5, 2) * 2)
+
+
+# --- checkpoint (remat) -----------------------------------------------------------------
+
+from morphax.interpreters.partial_eval import linearize_flat  # noqa: E402
+
+
+def _residuals(f, *args):
+  """What the backward pass of f keeps: the linearized jaxpr's constants."""
+  _, linear = linearize_flat(lambda *a: [jnp.sum(f(*a))], list(args))
+  return [tuple(c.shape) for c in linear.consts]
+
+
+def sin3(x):
+  return jnp.sin(jnp.sin(jnp.sin(x)))
+
+
+def mlp(w, x):
+  return jnp.tanh(jnp.tanh(x @ w) @ w)
+
+
+@pytest.mark.parametrize("policy, expected", [
+    (None, [(3,)] * 3),  # no checkpoint: one cosine per sin
+    (jax.checkpoint_policies.everything_saveable, [(3,)] * 3),
+    (jax.checkpoint_policies.nothing_saveable, [(3,)]),  # only x
+])
+def test_checkpoint_policies_decide_what_is_saved(policy, expected):
+  f = sin3 if policy is None else jax.checkpoint(sin3, policy=policy)
+  x = jnp.asarray(X)
+  assert _residuals(f, x) == expected
+  np.testing.assert_allclose(np.asarray(jax.grad(lambda x: jnp.sum(f(x)))(x)),
+                             np.asarray(jax.grad(lambda x: jnp.sum(sin3(x)))(x)), rtol=1e-6)
+
+
+def test_checkpoint_dots_saveable_keeps_matmul_outputs():
+  w, x = jnp.ones((3, 3)) * 0.1, jnp.ones((2, 3))
+  saved = _residuals(jax.checkpoint(mlp, policy=jax.checkpoint_policies.dots_saveable), w, x)
+  nothing = _residuals(jax.checkpoint(mlp, policy=jax.checkpoint_policies.nothing_saveable), w, x)
+  assert sorted(nothing) == [(2, 3), (3, 3)]  # the inputs only
+  assert len(saved) > len(nothing)
+  for f in (jax.checkpoint(mlp), jax.jit(jax.checkpoint(mlp, policy=jax.checkpoint_policies.dots_saveable))):
+    np.testing.assert_allclose(np.asarray(jax.grad(lambda w: jnp.sum(f(w, x)))(w)),
+                               np.asarray(jax.grad(lambda w: jnp.sum(mlp(w, x)))(w)), rtol=1e-5)
+
+
+def test_checkpoint_under_vmap_scan_and_static_argnums():
+  f = jax.checkpoint(lambda x, n: x * n, static_argnums=1)
+  assert float(jax.grad(f)(2.0, 3)) == 3.0
+  per_example = jax.vmap(jax.grad(lambda x: jnp.sum(jax.checkpoint(sin3)(x))))(jnp.asarray(np.stack([X, -X])))
+  assert per_example.shape == (2, 3)
+  step = jax.checkpoint(lambda c, x: (jnp.sin(c * x), None))
+  g = jax.grad(lambda xs: lax.scan(step, 1.0, xs)[0])(jnp.asarray(X))
+  g_ref = jax.grad(lambda xs: lax.scan(lambda c, x: (jnp.sin(c * x), None), 1.0, xs)[0])(jnp.asarray(X))
+  np.testing.assert_allclose(np.asarray(g), np.asarray(g_ref), rtol=1e-6)
+  assert "optimization_barrier" in jax.jit(jax.grad(lambda x: jnp.sum(jax.checkpoint(sin3)(x)))).lower(jnp.asarray(X)).as_text()

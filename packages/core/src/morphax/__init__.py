@@ -10,6 +10,7 @@ from .api import (ShapeDtypeStruct, eval_shape, grad, hessian, jacfwd, jacrev,
 from .interpreters.staging import eval_jaxpr
 from .ops.custom_derivatives import custom_jvp, custom_vjp
 from .ops.elementwise import stop_gradient
+from .ops.remat import checkpoint, checkpoint_policies, remat
 from . import dtypes
 from . import test_util
 from . import lax
