@@ -247,3 +247,26 @@ def test_checkpoint_under_vmap_scan_and_static_argnums():
   g_ref = jax.grad(lambda xs: lax.scan(lambda c, x: (jnp.sin(c * x), None), 1.0, xs)[0])(jnp.asarray(X))
   np.testing.assert_allclose(np.asarray(g), np.asarray(g_ref), rtol=1e-6)
   assert "optimization_barrier" in jax.jit(jax.grad(lambda x: jnp.sum(jax.checkpoint(sin3)(x)))).lower(jnp.asarray(X)).as_text()
+
+
+# --- associative_scan ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 13])
+def test_associative_scan_matches_cumulative_ops(n):
+  x = np.arange(1.0, n + 1, dtype=np.float32)
+  np.testing.assert_allclose(np.asarray(lax.associative_scan(lax.add, jnp.asarray(x))), np.cumsum(x))
+  np.testing.assert_allclose(np.asarray(lax.associative_scan(lax.mul, jnp.asarray(x), reverse=True)),
+                             np.cumprod(x[::-1])[::-1], rtol=1e-6)
+
+
+def test_associative_scan_pytrees_axis_and_grad():
+  m = np.arange(12.0, dtype=np.float32).reshape(3, 4)[:, ::-1]
+  out = lax.associative_scan(lax.max, jnp.asarray(m), axis=1)
+  np.testing.assert_array_equal(np.asarray(out), np.maximum.accumulate(m, axis=1))
+  # A pytree element: (a, b) pairs composing affine maps x -> a x + b.
+  compose = lambda f, g: (f[0] * g[0], g[0] * f[1] + g[1])
+  a, b = lax.associative_scan(compose, (jnp.asarray([2.0, 3.0, 0.5]), jnp.asarray([1.0, -1.0, 2.0])))
+  np.testing.assert_allclose(np.asarray(a), [2.0, 6.0, 3.0])
+  np.testing.assert_allclose(np.asarray(b), [1.0, 2.0, 3.0])
+  g = jax.grad(lambda x: jnp.sum(lax.associative_scan(lax.mul, x)))(jnp.asarray([1.0, 2.0, 3.0]))
+  np.testing.assert_allclose(np.asarray(g), [9.0, 4.0, 2.0])

@@ -28,10 +28,10 @@ from .convert import _convert_element_type, convert_element_type
 from .elementwise import add
 from .reduction import reduce_or
 from .select import select_n
-from .shape import (broadcast_in_dim, concatenate, iota, reshape,
-                    slice_in_dim)
+from .shape import (broadcast_in_dim, concatenate, expand_dims, iota, pad,
+                    reshape, rev, slice_in_dim)
 
-__all__ = ["scan", "while_loop", "fori_loop", "map"]
+__all__ = ["scan", "while_loop", "fori_loop", "map", "associative_scan"]
 
 CARRY_MESSAGE = (
     "{name}: the carry output must match the carry input: {what}. The "
@@ -569,3 +569,74 @@ def _vmapped(f, xs, size):
 
   outs, dims = batching.vmap_flat(flat, leaves, [0] * len(leaves), size)
   return tree.tree_unflatten(store["tree"], [matchaxis(o, d, 0, size) for o, d in zip(outs, dims)])
+
+
+# --- associative_scan --------------------------------------------------------------
+
+def associative_scan(fn, elems, reverse=False, axis=0):
+  """All prefix combinations `fn(...fn(fn(e0, e1), e2)..., ei)` of the
+  pytree `elems` along `axis`, for an associative `fn`, in O(log n)
+  rounds of vectorized `fn` calls (the odd/even recursion of parallel
+  prefix sums, as JAX does).
+
+  Example: `associative_scan(lax.add, jnp.arange(5))` is the cumulative sum.
+  """
+  leaves, elems_tree = tree.tree_flatten(elems)
+  if not leaves:
+    return elems
+  ndim = aval_of(leaves[0]).ndim
+  if not -ndim <= axis < ndim:
+    raise ValueError(f"associative_scan: axis {axis} is out of bounds for rank {ndim}")
+  axis %= ndim
+  n = aval_of(leaves[0]).shape[axis]
+  if any(aval_of(x).shape[axis] != n for x in leaves):
+    raise ValueError("associative_scan: every leaf of elems needs the same "
+                     f"length along axis {axis}, got {[aval_of(x).shape for x in leaves]}")
+  if reverse:
+    leaves = [rev(x, (axis,)) for x in leaves]
+
+  def combine(a, b):
+    out_leaves, out_tree = tree.tree_flatten(
+        fn(tree.tree_unflatten(elems_tree, a), tree.tree_unflatten(elems_tree, b)))
+    if out_tree != elems_tree:
+      raise TypeError(f"associative_scan: fn must return the structure of elems, "
+                      f"{elems_tree}; got {out_tree}")
+    return out_leaves
+
+  def scan_level(xs):
+    size = aval_of(xs[0]).shape[axis]
+    if size < 2:
+      return xs
+    pairs = combine([slice_in_dim(x, 0, size - 1, 2, axis) for x in xs],
+                    [slice_in_dim(x, 1, size, 2, axis) for x in xs])
+    odd = scan_level(pairs)
+    if size % 2 == 0:
+      even = combine([slice_in_dim(x, 0, aval_of(x).shape[axis] - 1, axis=axis) for x in odd],
+                     [slice_in_dim(x, 2, size, 2, axis) for x in xs])
+    else:
+      even = combine(odd, [slice_in_dim(x, 2, size, 2, axis) for x in xs])
+    even = [concatenate([slice_in_dim(x, 0, 1, axis=axis), e], axis) for x, e in zip(xs, even)]
+    return [_interleave(e, o, axis) for e, o in zip(even, odd)]
+
+  out = scan_level(leaves)
+  if reverse:
+    out = [rev(x, (axis,)) for x in out]
+  return tree.tree_unflatten(elems_tree, out)
+
+
+def _interleave(a, b, axis):
+  """a[0], b[0], a[1], b[1], ... along axis (a may be one longer)."""
+  na, nb = aval_of(a).shape[axis], aval_of(b).shape[axis]
+  if na == nb + 1:
+    pad_cfg = [(0, 0, 0)] * aval_of(b).ndim
+    pad_cfg[axis] = (0, 1, 0)
+    b = pad(b, _zero_like_dtype(b), pad_cfg)
+  stacked = concatenate([expand_dims(a, (axis + 1,)), expand_dims(b, (axis + 1,))], axis + 1)
+  shape = list(aval_of(a).shape)
+  shape[axis] = 2 * na
+  merged = reshape(stacked, tuple(shape))
+  return slice_in_dim(merged, 0, na + nb, axis=axis)
+
+
+def _zero_like_dtype(x):
+  return np.zeros((), aval_of(x).dtype)
