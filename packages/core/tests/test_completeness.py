@@ -22,7 +22,7 @@ REASONS = (NOT_LINEAR, NOT_DIFFERENTIABLE)
 # The transformations' own file covers the two primitives that exist for
 # them (add_any sums cotangents; jit is the call primitive).
 RULE_FILES = ("*_rules.py", "test_transformations.py", "test_control_flow.py",
-              "test_custom_derivatives.py")
+              "test_custom_derivatives.py", "test_callbacks.py")
 
 
 def _covered(patterns):

@@ -217,7 +217,7 @@ def test_precision_reaches_precision_config():
   avals = [ShapedArray((2, 3), f32), ShapedArray((3, 4), f32)]
   params = dict(dimension_numbers=MM, preferred_element_type=None,
                 precision=(Precision.HIGH, Precision.HIGHEST))
-  module, _ = lowering.lower_primitive_module(linalg.dot_general_p, avals, params)
+  module, _, _ = lowering.lower_primitive_module(linalg.dot_general_p, avals, params)
   assert "precision_config = [#stablehlo<precision HIGH>, #stablehlo<precision HIGHEST>]" in str(module)
   avals = [ShapedArray((1, 2, 5), f32), ShapedArray((3, 2, 2), f32)]
   params = dict(window_strides=(1,), padding=((1, 0),), lhs_dilation=(1,),
@@ -225,7 +225,7 @@ def test_precision_reaches_precision_config():
                 dimension_numbers=lax.conv_dimension_numbers((1, 2, 5), (3, 2, 2), None),
                 precision=(Precision.DEFAULT, Precision.DEFAULT),
                 preferred_element_type=None)
-  module, _ = lowering.lower_primitive_module(linalg.conv_general_dilated_p, avals, params)
+  module, _, _ = lowering.lower_primitive_module(linalg.conv_general_dilated_p, avals, params)
   text = str(module)
   assert "precision_config = [#stablehlo<precision DEFAULT>, #stablehlo<precision DEFAULT>]" in text
   assert "padding = dense<[[1, 0]]>" in text and "rhs_dilation = array<i64: 2>" in text

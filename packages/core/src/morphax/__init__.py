@@ -8,9 +8,11 @@ from .runtime.dispatch import device_get, device_put
 from .api import (ShapeDtypeStruct, eval_shape, grad, hessian, jacfwd, jacrev,
                   jit, jvp, linearize, make_jaxpr, value_and_grad, vjp, vmap)
 from .interpreters.staging import eval_jaxpr
+from .ops.callback import pure_callback
 from .ops.custom_derivatives import custom_jvp, custom_vjp
 from .ops.elementwise import stop_gradient
 from .ops.remat import checkpoint, checkpoint_policies, remat
+from . import debug
 from . import dtypes
 from . import test_util
 from . import lax

@@ -21,7 +21,7 @@ from .core import trace as trace_lib
 from .core import tree
 from .core.ad_util import UndefinedPrimal, Zero
 from .core.trace import Tracer
-from .interpreters import batching, staging
+from .interpreters import batching, lowering, staging
 from .interpreters.jvp import instantiate, jvp_flat
 from .interpreters.partial_eval import linearize_flat
 from .interpreters.transpose import backward_pass
@@ -297,15 +297,15 @@ class Lowered:
     self._jaxpr = jaxpr
     self._in_avals = in_avals
     self._name = name
-    from .interpreters.lowering import lower_jaxpr_module
-    self._module = lower_jaxpr_module(jaxpr.jaxpr)
+    self._module, self._callbacks = lowering.lower_jaxpr_module(jaxpr.jaxpr)
 
   def as_text(self):
     return str(self._module)
 
   def compile(self):
     device = dispatch.backend.default_device()
-    return Compiled(dispatch.compile_module(self._module, [device]))
+    return Compiled(dispatch.compile_module(self._module, [device],
+                                            host_callbacks=self._callbacks))
 
 
 class Compiled:

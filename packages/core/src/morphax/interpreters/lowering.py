@@ -4,7 +4,7 @@ that rules share (constants, reducer regions), and single-primitive modules.
 
 import numpy as np
 from jaxlib.mlir import ir
-from jaxlib.mlir._mlir_libs import _chlo, _stablehlo
+from jaxlib.mlir._mlir_libs import _chlo, _jax_mlir_ext, _stablehlo
 from jaxlib.mlir.dialects import func, stablehlo
 
 from ..core import avals as avals_lib
@@ -17,6 +17,21 @@ def make_context():
   _stablehlo.register_dialect(ctx)
   _chlo.register_dialect(ctx)
   return ctx
+
+
+def reparse_with_all_dialects(module):
+  """`module` parsed into a context with every dialect registered (func
+  included), which compiling an ir.Module object (host callbacks) needs;
+  our building contexts leave func unregistered, which text compiles
+  tolerate."""
+  ctx = ir.Context()
+  registry = ir.DialectRegistry()
+  _jax_mlir_ext.register_dialects(registry)
+  ctx.append_dialect_registry(registry)
+  ctx.load_all_available_dialects()
+  _stablehlo.register_dialect(ctx)
+  _chlo.register_dialect(ctx)
+  return ir.Module.parse(str(module), context=ctx)
 
 
 _IR_ELEMENT_TYPES = {
@@ -129,13 +144,20 @@ class LoweringRuleContext:
 
 
 class ModuleContext:
-  """State shared by every rule lowering into one module."""
-  __slots__ = ("context", "module", "platform")
+  """State shared by every rule lowering into one module; `host_callbacks`
+  collects the Python functions the module calls back (their index is the
+  custom call's backend_config)."""
+  __slots__ = ("context", "module", "platform", "host_callbacks")
 
   def __init__(self, context, module, platform):
     self.context = context
     self.module = module
     self.platform = platform
+    self.host_callbacks = []
+
+  def add_host_callback(self, fn):
+    self.host_callbacks.append(fn)
+    return len(self.host_callbacks) - 1
 
 
 def abstract_eval(prim, avals_in, params):
@@ -147,7 +169,7 @@ def abstract_eval(prim, avals_in, params):
 def lower_primitive_module(prim, avals_in, params, platform="cpu"):
   """A `main` function applying one primitive to arguments of `avals_in`.
 
-  Returns (module, avals_out); used by eager dispatch.
+  Returns (module, avals_out, host_callbacks); used by eager dispatch.
   """
   avals_out = abstract_eval(prim, avals_in, params)
   ctx = make_context()
@@ -166,7 +188,7 @@ def lower_primitive_module(prim, avals_in, params, platform="cpu"):
       if not prim.multiple_results:
         outs = [outs]
       func.ReturnOp(list(outs))
-  return module, avals_out
+  return module, avals_out, module_ctx.host_callbacks
 
 
 # --- Jaxprs ---------------------------------------------------------------------
@@ -216,7 +238,8 @@ def _alias_donated(main, in_avals, out_avals, donated):
 
 def lower_jaxpr_module(jaxpr, platform="cpu", name="main", donated=None):
   """A module whose public `main` computes `jaxpr` (constvars, then invars,
-  as arguments); `donated` flags arguments whose buffers it may reuse."""
+  as arguments); `donated` flags arguments whose buffers it may reuse.
+  Returns (module, host_callbacks)."""
   ctx = make_context()
   with ctx, ir.Location.name(name):
     module = ir.Module.create()
@@ -233,4 +256,4 @@ def lower_jaxpr_module(jaxpr, platform="cpu", name="main", donated=None):
       func.ReturnOp(outs)
     if donated is not None and any(donated):
       _alias_donated(main, in_avals, [v.aval for v in jaxpr.outvars], donated)
-  return module
+  return module, module_ctx.host_callbacks

@@ -140,18 +140,25 @@ def compile_options(devices):
   return options
 
 
-def compile_module(module, devices, name="main"):
+def compile_module(module, devices, name="main", host_callbacks=()):
   """A loaded executable of `module` on `devices`, through the persistent
-  compilation cache (runtime/cache.py)."""
+  compilation cache (runtime/cache.py). Programs calling back into Python
+  are compiled directly: their executables cannot be serialized."""
+  if host_callbacks:
+    client = devices[0].client
+    return client.compile_and_load(
+        lowering.reparse_with_all_dialects(module), xc._xla.DeviceList(tuple(devices)),
+        compile_options(devices), host_callbacks=list(host_callbacks))
   return cache.compile_or_load(module, devices, compile_options(devices), name)
 
 
 def _compile_primitive(prim, params, avals_in, device, committed):
   start = time.perf_counter()
-  module, avals_out = lowering.lower_primitive_module(
+  module, avals_out, callbacks = lowering.lower_primitive_module(
       prim, avals_in, params, platform=device.platform)
   lowered = time.perf_counter()
-  executable = compile_module(module, [device], name=params.get("name", prim.name))
+  executable = compile_module(module, [device], name=params.get("name", prim.name),
+                              host_callbacks=callbacks)
   compiled = time.perf_counter()
   sharding = sharding_for(device)
   handlers = [_jax.array_result_handler(a, sharding, committed, _skip_checks=True)
@@ -220,9 +227,9 @@ def run(entry, arrays, device, committed):
 def compile_jaxpr(jaxpr, avals, device, committed, donated, name):
   """The executable of a whole jaxpr (jit's eager path), with donation."""
   start = time.perf_counter()
-  module = lowering.lower_jaxpr_module(jaxpr, device.platform, name, donated)
+  module, callbacks = lowering.lower_jaxpr_module(jaxpr, device.platform, name, donated)
   lowered = time.perf_counter()
-  executable = compile_module(module, [device], name=name)
+  executable = compile_module(module, [device], name=name, host_callbacks=callbacks)
   compiled = time.perf_counter()
   sharding = sharding_for(device)
   avals_out = [v.aval for v in jaxpr.outvars]
