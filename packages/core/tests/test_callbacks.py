@@ -74,3 +74,43 @@ def test_pure_callback_errors():
     bad(jnp.ones(2))
   with pytest.raises(ValueError, match="unknown vmap_method 'loop'"):
     jax.pure_callback(np.sin, jax.ShapeDtypeStruct((2,), np.float32), jnp.ones(2), vmap_method="loop")
+
+
+# --- Debugging flags --------------------------------------------------------------------
+
+def nan_maker(x):
+  y = jnp.log(x)
+  return jnp.sqrt(y * 2.0)  # nan where x < 1: the line the error names
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, jax.jit, lambda f: jax.jit(jax.jit(f))],
+                         ids=["eager", "jit", "nested jit"])
+def test_debug_nans_names_the_primitive_and_line(wrap):
+  import inspect
+  line = inspect.getsource(nan_maker).splitlines().index(
+      "  return jnp.sqrt(y * 2.0)  # nan where x < 1: the line the error names")
+  expected_line = nan_maker.__code__.co_firstlineno + line
+  jax.config.update("jax_debug_nans", True)
+  try:
+    np.testing.assert_allclose(np.asarray(wrap(nan_maker)(jnp.asarray([4.0, 2.0]))),
+                               np.sqrt(2 * np.log([4.0, 2.0])), rtol=1e-6)
+    with pytest.raises(FloatingPointError,
+                       match=rf"invalid value \(nan\) encountered in sqrt, at .*test_callbacks.py:{expected_line}"):
+      wrap(nan_maker)(jnp.asarray([4.0, 0.5]))
+  finally:
+    jax.config.update("jax_debug_nans", False)
+  assert np.isnan(np.asarray(nan_maker(jnp.asarray([0.5])))).all()  # flag off: no error
+
+
+def test_debug_infs_and_disable_jit():
+  jax.config.update("jax_debug_infs", True)
+  try:
+    with pytest.raises(FloatingPointError, match=r"invalid value \(inf\) encountered in div"):
+      jax.jit(lambda x: 1.0 / x)(jnp.zeros(2))
+  finally:
+    jax.config.update("jax_debug_infs", False)
+  seen = []
+  f = jax.jit(lambda x: seen.append(type(x).__name__) or x + 1)
+  with jax.disable_jit():
+    assert float(f(1.0)) == 2.0
+  assert seen == ["float"]  # ran as plain Python: no tracer

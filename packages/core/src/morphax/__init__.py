@@ -5,8 +5,9 @@ from .runtime.array import Array
 from .runtime.backend import (default_backend, device_count, devices,
                               local_device_count, local_devices, process_index)
 from .runtime.dispatch import device_get, device_put
-from .api import (ShapeDtypeStruct, eval_shape, grad, hessian, jacfwd, jacrev,
-                  jit, jvp, linearize, make_jaxpr, value_and_grad, vjp, vmap)
+from .api import (ShapeDtypeStruct, disable_jit, eval_shape, grad, hessian,
+                  jacfwd, jacrev, jit, jvp, linearize, make_jaxpr,
+                  value_and_grad, vjp, vmap)
 from .interpreters.staging import eval_jaxpr
 from .ops.callback import pure_callback
 from .ops.custom_derivatives import custom_jvp, custom_vjp

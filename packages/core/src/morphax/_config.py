@@ -24,12 +24,18 @@ class Config:
   """Holds the flags users may change. Reads are plain attribute loads."""
 
   _NAMES = ("jax_enable_x64", "jax_platforms", "jax_default_device",
-            "jax_explain_cache_misses", "jax_log_compiles")
+            "jax_explain_cache_misses", "jax_log_compiles", "jax_debug_nans",
+            "jax_debug_infs", "jax_disable_jit")
+  _BOOLS = ("jax_enable_x64", "jax_explain_cache_misses", "jax_log_compiles",
+            "jax_debug_nans", "jax_debug_infs", "jax_disable_jit")
 
   def __init__(self):
     self.jax_enable_x64 = _env_flag("MORPHAX_ENABLE_X64")
     self.jax_explain_cache_misses = _env_flag("MORPHAX_EXPLAIN_CACHE_MISSES")
     self.jax_log_compiles = _env_flag("MORPHAX_LOG_COMPILES")
+    self.jax_debug_nans = _env_flag("MORPHAX_DEBUG_NANS")
+    self.jax_debug_infs = _env_flag("MORPHAX_DEBUG_INFS")
+    self.jax_disable_jit = _env_flag("MORPHAX_DISABLE_JIT")
     self.jax_platforms = os.environ.get("MORPHAX_PLATFORMS") or None
     self.jax_default_device = None
 
@@ -39,7 +45,7 @@ class Config:
       raise ValueError(
           f"config.update: unknown flag {name!r}; known flags are "
           f"{', '.join(self._NAMES)}")
-    if name in ("jax_enable_x64", "jax_explain_cache_misses", "jax_log_compiles"):
+    if name in self._BOOLS:
       value = bool(value)
     setattr(self, name, value)
 

@@ -7,9 +7,8 @@ interpreters/, and unflattens the result.
 
 import functools
 import inspect
+import contextlib
 import logging
-import os
-import sys
 import time
 
 import numpy as np
@@ -17,9 +16,11 @@ import numpy as np
 from . import dtypes
 from ._config import config
 from .core import avals as avals_lib
+from .core import source_info
 from .core import trace as trace_lib
 from .core import tree
 from .core.ad_util import UndefinedPrimal, Zero
+from .core.ir import Literal
 from .core.trace import Tracer
 from .interpreters import batching, lowering, staging
 from .interpreters.jvp import instantiate, jvp_flat
@@ -239,6 +240,8 @@ class _Jitted:
     return [p[0].idx == 0 and p[1].idx in self._donate_argnums for p in paths]
 
   def __call__(self, *args, **kwargs):
+    if config.jax_disable_jit:
+      return self._fun(*args, **kwargs)
     if self._static_argnums or self._static_argnames:
       statics, static_nums, dyn_args, dyn_kwargs = self._split(args, kwargs)
     else:
@@ -260,6 +263,8 @@ class _Jitted:
       stats["cache_hits"] += 1
     if trace_lib.current_trace() is trace_lib.default_trace():
       outs = entry.run(self._name, leaves, stats)
+      if (config.jax_debug_nans or config.jax_debug_infs) and dispatch.invalid_values(outs):
+        _rerun_op_by_op(entry.jaxpr.jaxpr, [*entry.consts, *leaves])
     else:
       outs = call.jit_p.bind(*entry.consts, *leaves, jaxpr=entry.jaxpr, name=self._name)
     return entry.out_tree.unflatten(outs)
@@ -325,18 +330,54 @@ class Compiled:
 
 
 _jit_logger = logging.getLogger("morphax.jit")
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _rerun_op_by_op(jaxpr, args):
+  """Re-runs a jitted program one equation at a time (calls inlined) to
+  find the first equation that produced a nan/inf, and raises naming it
+  and the user's line that staged it, as JAX does under jax_debug_nans."""
+  env = dict(zip(jaxpr.invars, args))
+
+  def read(v):
+    if type(v) is Literal:
+      return avals_lib.HostValue(v.val, v.aval.weak_type)
+    return env[v]
+
+  for eqn in jaxpr.eqns:
+    invals = [read(v) for v in eqn.invars]
+    inner = eqn.params.get("jaxpr")
+    if eqn.primitive is call.jit_p:
+      outs = _rerun_op_by_op(inner.jaxpr, invals)
+    else:
+      # The eager check would name this loop's line: check here instead,
+      # naming the line that staged the equation.
+      flags = config.jax_debug_nans, config.jax_debug_infs
+      config.jax_debug_nans = config.jax_debug_infs = False
+      try:
+        with disable_jit():
+          outs = eqn.primitive.bind(*invals, **eqn.params)
+      finally:
+        config.jax_debug_nans, config.jax_debug_infs = flags
+      outs = outs if eqn.primitive.multiple_results else [outs]
+      dispatch.check_invalid(eqn.primitive.name, outs, eqn.source_info)
+    env.update(zip(eqn.outvars, outs))
+  return [read(v) for v in jaxpr.outvars]
+
+
+@contextlib.contextmanager
+def disable_jit(disable=True):
+  """Inside the block, jitted functions run op by op in Python (for
+  stepping through them with a debugger or print)."""
+  previous = config.jax_disable_jit
+  config.jax_disable_jit = disable
+  try:
+    yield
+  finally:
+    config.jax_disable_jit = previous
 
 
 def _user_call_site():
-  """file:line of the innermost frame outside morphax."""
-  frame = sys._getframe(1)
-  while frame is not None:
-    filename = os.path.abspath(frame.f_code.co_filename)
-    if not filename.startswith(_PACKAGE_DIR):
-      return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-    frame = frame.f_back
-  return "<unknown>"
+  return source_info.describe(source_info.user_frame())
 
 
 def _signature_diff(jitted, old, new):

@@ -5,6 +5,7 @@ unknown half of partial evaluation), and evaluating jaxprs.
 import numpy as np
 
 from ..core import avals as avals_lib
+from ..core import source_info
 from ..core import trace as trace_lib
 from ..core.ir import ClosedJaxpr, DropVar, Jaxpr, JaxprEqn, Literal, Var
 from ..core.trace import Tracer, set_current_trace
@@ -137,7 +138,8 @@ class StagingTrace(trace_lib.Trace):
     avals_out = list(out) if primitive.multiple_results else [out]
     outs = [StagedTracer(self, a, Var(a)) for a in avals_out]
     self.builder.eqns.append(JaxprEqn(
-        [t.var for t in tracers], [t.var for t in outs], primitive, params))
+        [t.var for t in tracers], [t.var for t in outs], primitive, params,
+        source_info.user_frame()))
     return outs if primitive.multiple_results else outs[0]
 
   def to_jaxpr(self, out_values):

@@ -8,7 +8,9 @@ import numpy as np
 from jaxlib import _jax
 from jaxlib import xla_client as xc
 
+from .._config import config
 from ..core import avals as avals_lib
+from ..core import source_info
 from ..core import trace as trace_lib
 from ..core import tree
 from ..core.trace import Tracer
@@ -253,7 +255,35 @@ def apply_primitive(prim, args, params):
   if entry is None:
     entry = _cache[key] = _compile_primitive(prim, params, avals, device, committed)
   outs = run(entry, arrays, device, committed)
+  if config.jax_debug_nans or config.jax_debug_infs:
+    check_invalid(prim.name, outs, source_info.user_frame())
   return outs if entry.multiple_results else outs[0]
+
+
+INVALID_MESSAGE = (
+    "invalid value ({what}) encountered in {name}, at {where} (jax_debug_{flag} "
+    "is on).")
+
+
+def invalid_values(outs):
+  """'nan' or 'inf' if an inexact output holds one (per the debug flags)."""
+  for out in outs:
+    if not avals_lib.is_inexact(out.aval.dtype):
+      continue
+    value = out._value()
+    if config.jax_debug_nans and np.isnan(value).any():
+      return "nan"
+    if config.jax_debug_infs and np.isinf(value).any():
+      return "inf"
+  return None
+
+
+def check_invalid(name, outs, where):
+  what = invalid_values(outs)
+  if what is not None:
+    raise FloatingPointError(INVALID_MESSAGE.format(
+        what=what, name=name, where=source_info.describe(where),
+        flag="nans" if what == "nan" else "infs"))
 
 
 class EvalTrace(trace_lib.Trace):
