@@ -10,6 +10,7 @@ from ..core import trace as trace_lib
 from ..core.ir import ClosedJaxpr, DropVar, Jaxpr, JaxprEqn, Literal, Var
 from ..core.trace import Tracer, set_current_trace
 from ..ops import shape as shape_ops
+from ..ops.convert import convert_element_type_p
 from ..ops._checks import aval_of, is_python_scalar
 
 
@@ -133,6 +134,8 @@ class StagingTrace(trace_lib.Trace):
   def stage(self, primitive, args, params):
     """Records `primitive(*args)` as an equation; returns its tracers."""
     tracers = [self.lift(a) for a in args]
+    if primitive is convert_element_type_p and type(tracers[0].var) is Literal:
+      return self._fold_convert(tracers[0].var, **params)
     avals_in = [t.aval for t in tracers]
     out = primitive.abstract_eval(*avals_in, **params)
     avals_out = list(out) if primitive.multiple_results else [out]
@@ -141,6 +144,12 @@ class StagingTrace(trace_lib.Trace):
         [t.var for t in tracers], [t.var for t in outs], primitive, params,
         source_info.user_frame()))
     return outs if primitive.multiple_results else outs[0]
+
+  def _fold_convert(self, literal, new_dtype, weak_type):
+    """A conversion of a literal is a literal (constant folding)."""
+    aval = avals_lib.ShapedArray((), new_dtype, weak_type)
+    value = np.asarray(literal.val).astype(new_dtype)
+    return StagedTracer(self, aval, Literal(value, aval))
 
   def to_jaxpr(self, out_values):
     """The traced jaxpr with constants; `out_values` are lifted first."""

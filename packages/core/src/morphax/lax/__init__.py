@@ -17,5 +17,6 @@ from ..ops.select import *  # noqa: F401,F403
 from ..ops.shape import *  # noqa: F401,F403
 from ..ops.slicing import *  # noqa: F401,F403
 from ..ops.sort import *  # noqa: F401,F403
+from ..ops.special import *  # noqa: F401,F403
 from ..ops.window import *  # noqa: F401,F403
 from . import linalg  # noqa: E402,F401

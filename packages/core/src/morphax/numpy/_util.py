@@ -99,13 +99,14 @@ def default_inexact(dtype):
 
 
 def _operand(x, dtype, weak, name):
-  """`x` of `dtype` as a lax operand. Under a transformation a host scalar
-  stays a host value, so that staging writes it as a literal (`mul b 2.0`)
-  rather than capturing a device array."""
+  """`x` of `dtype` as an array (or tracer). Under a transformation a host
+  scalar is converted by binding convert_element_type on it, which staging
+  folds into a literal (`mul b 2.0`) instead of capturing a device array."""
   if (not is_array(x) and np.ndim(x) == 0
       and current_trace() is not default_trace()):
     with np.errstate(over="ignore", invalid="ignore"):
-      return HostValue(np.asarray(x, dtype=dtype), weak)
+      value = HostValue(np.asarray(x, dtype=dtype), weak)
+    return lax._convert_element_type(value, dtype, weak)
   return convert(x, dtype, weak, name)
 
 

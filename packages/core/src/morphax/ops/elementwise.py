@@ -13,9 +13,10 @@ from ..core import avals as avals_lib
 from ..core import tree
 from ..core.avals import ShapedArray
 from ..core.ad_util import Zero, is_undefined_primal
-from ..core.primitive import NOT_LINEAR, define_primitive, set_rule
+from ..core.primitive import NOT_LINEAR, REGISTRY, define_primitive, set_rule
 from ..interpreters.lowering import constant, tensor_type
 from . import shape
+from .shape import full_like
 from ._ad import defjvp, defjvp_zero, deflinear
 from ._checks import (ANY, COMPLEX, FLOAT, INEXACT, NUMERIC, REAL, SIGNED, aval_of,
                       check_dtype, match_scalars, nary_abstract_eval)
@@ -668,13 +669,11 @@ def digamma(x):
   """Elementwise digamma function, the derivative of lgamma. Lowers to
   chlo.digamma."""
   return digamma_p.bind(x)
-DIGAMMA_JVP_MESSAGE = (
-    "digamma: differentiation needs polygamma (the trigamma function), which "
-    "morphax does not have yet.")
-
-
 def _digamma_jvp(t, x):
-  raise NotImplementedError(DIGAMMA_JVP_MESSAGE)
+  # d digamma / dx = polygamma(1, x). ops/special.py (which sits above this
+  # module: its rules use mul and add) defines polygamma; look it up by name.
+  one = full_like(x, 1)
+  return mul(t, REGISTRY["polygamma"].bind(one, x))
 digamma_p = unop("digamma", chlo.digamma, dtypes=FLOAT, jvp=_digamma_jvp)
 
 
