@@ -4,7 +4,7 @@ jvp under this trace, with the tangents unknown.
 """
 
 from ..core import trace as trace_lib
-from ..core.ir import ClosedJaxpr, Jaxpr, Literal
+from ..core.ir import ClosedJaxpr, Jaxpr, JaxprEqn, Literal
 from ..core.trace import set_current_trace
 from ..ops._checks import aval_of
 from .jvp import instantiate, jvp_flat
@@ -98,47 +98,43 @@ def partial_eval_jaxpr(closed, in_unknowns, instantiate=False):
 
 
 def partial_eval_jaxpr_remat(closed, in_unknowns, saveable):
-  """Like partial_eval_jaxpr, but a known value the unknown side needs is
-  saved as a residual only if `saveable(eqn)` allows it (or it is an
-  input); otherwise the unknown side recomputes it from what is saved.
-  This is rematerialization: `saveable` is checkpoint's policy.
+  """Like partial_eval_jaxpr, but a residual is saved only if it is an
+  input of the known side or `saveable(eqn)` allows the equation that
+  produced it; the unknown side recomputes every other residual from what
+  is saved. This is rematerialization: `saveable` is checkpoint's policy.
 
   Returns (known, unknown, out_unknowns, num_residuals) as partial_eval_jaxpr.
   """
-  jaxpr = closed.jaxpr
-  assert not jaxpr.constvars, "remat jaxprs take their constants as inputs"
-  unknown_vars = {v for v, u in zip(jaxpr.invars, in_unknowns) if u}
-  known_inputs = {v for v, u in zip(jaxpr.invars, in_unknowns) if not u}
-  is_unknown = []
-  producer = {}
-  for i, eqn in enumerate(jaxpr.eqns):
-    uk = any(type(v) is not Literal and v in unknown_vars for v in eqn.invars)
-    if uk:
-      unknown_vars.update(eqn.outvars)
-    is_unknown.append(uk)
-    for v in eqn.outvars:
-      producer[v] = i
-  needed = [v for eqn, uk in zip(jaxpr.eqns, is_unknown) if uk
-            for v in eqn.invars if type(v) is not Literal and v not in unknown_vars]
-  residuals, recompute, seen = [], set(), set()
-  while needed:
-    v = needed.pop()
+  known, unknown, out_unknowns, num_res = partial_eval_jaxpr(closed, in_unknowns)
+  kj, uj = known.jaxpr, unknown.jaxpr
+  assert not kj.constvars and not uj.constvars
+  n_known_out = len(kj.outvars) - num_res
+  residuals = kj.outvars[n_known_out:]
+  producer = {v: e for e in kj.eqns for v in e.outvars}
+  inputs = set(kj.invars)
+  saved, recompute, seen = [], set(), set()
+  pending = [r for r in residuals if type(r) is not Literal]
+  while pending:
+    v = pending.pop()
     if v in seen:
       continue
     seen.add(v)
-    if v in known_inputs or saveable(jaxpr.eqns[producer[v]]):
-      residuals.append(v)
+    if v in inputs or saveable(producer[v]):
+      saved.append(v)
     else:
-      i = producer[v]
-      recompute.add(i)
-      needed.extend(u for u in jaxpr.eqns[i].invars
-                    if type(u) is not Literal and u not in unknown_vars)
-  out_unknowns = [type(v) is not Literal and v in unknown_vars for v in jaxpr.outvars]
-  known = Jaxpr([], [v for v in jaxpr.invars if v in known_inputs],
-                [v for v, u in zip(jaxpr.outvars, out_unknowns) if not u] + residuals,
-                [e for e, uk in zip(jaxpr.eqns, is_unknown) if not uk])
-  unknown = Jaxpr([], residuals + [v for v in jaxpr.invars if v in unknown_vars],
-                  [v for v, u in zip(jaxpr.outvars, out_unknowns) if u],
-                  [e for i, e in enumerate(jaxpr.eqns) if is_unknown[i] or i in recompute])
-  return (ClosedJaxpr(known, []), ClosedJaxpr(unknown, []), out_unknowns,
-          len(residuals))
+      eqn = producer[v]
+      recompute.add(id(eqn))
+      pending.extend(u for u in eqn.invars if type(u) is not Literal)
+  # The unknown side reads the known side's variables directly: its
+  # residual inputs are renamed to them.
+  rename = dict(zip(uj.invars[:num_res], residuals))
+  def sub(v):
+    return rename.get(v, v) if type(v) is not Literal else v
+  copied = [e for e in kj.eqns if id(e) in recompute]
+  renamed = [JaxprEqn([sub(v) for v in e.invars], e.outvars, e.primitive, e.params,
+                      e.source_info) for e in uj.eqns]
+  new_known = Jaxpr([], kj.invars, kj.outvars[:n_known_out] + saved, kj.eqns)
+  new_unknown = Jaxpr([], saved + uj.invars[num_res:], [sub(v) for v in uj.outvars],
+                      copied + renamed)
+  return (ClosedJaxpr(new_known, known.consts), ClosedJaxpr(new_unknown, []),
+          out_unknowns, len(saved))

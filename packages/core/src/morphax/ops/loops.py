@@ -2,6 +2,7 @@
 stablehlo.while), and fori_loop and map on top of them.
 """
 
+import math
 import operator
 
 import numpy as np
@@ -23,10 +24,11 @@ from ._factories import (bdim_at_front, batch_size, instantiate, matchaxis,
                          moveaxis)
 from ._jaxpr_util import (batch_of, batched_aval, closed_fun, jvp_of, retrace,
                           trace_flat)
-from .bits import lt
+from .bits import bitwise_and, lt
 from .convert import _convert_element_type, convert_element_type
 from .elementwise import add
 from .reduction import reduce_or
+from .remat import checkpoint
 from .select import select_n
 from .shape import (broadcast_in_dim, concatenate, expand_dims, iota, pad,
                     reshape, rev, slice_in_dim)
@@ -360,15 +362,23 @@ WHILE_GRAD_MESSAGE = (
     "compute a jvp (forward mode works).")
 
 
-def while_loop(cond_fun, body_fun, init_val):
+def while_loop(cond_fun, body_fun, init_val, *, max_steps=None):
   """Repeats `val = body_fun(val)` while `cond_fun(val)` is true.
 
   Works eagerly and under jit, vmap (lanes whose condition turned false
-  stop changing) and jvp; not under reverse mode (use scan or fori_loop
-  with static bounds). Lowers to stablehlo.while.
+  stop changing) and jvp. Lowers to stablehlo.while.
+
+  NB: beyond JAX, `max_steps=N` (at most N iterations) makes the loop
+  reverse-differentiable: it runs as ceil(N/k) checkpointed segments of
+  k = ceil(sqrt(N)) masked steps, so the backward pass stores O(sqrt(N))
+  carries and recomputes each segment once (about one extra forward pass),
+  and always costs N steps of compute. Without max_steps, reverse mode
+  raises an error (as in JAX).
 
   Example: `while_loop(lambda i: i < 10, lambda i: i + 1, 0)` is 10.
   """
+  if max_steps is not None:
+    return _bounded_while(cond_fun, body_fun, init_val, operator.index(max_steps))
   init_leaves, carry_tree = tree.tree_flatten(init_val)
   init_leaves = [_strong(c) for c in init_leaves]
   avals = [aval_of(c) for c in init_leaves]
@@ -397,6 +407,32 @@ def while_loop(cond_fun, body_fun, init_val):
                       body_jaxpr=body_jaxpr, cond_nconsts=len(cond_consts),
                       body_nconsts=len(body_consts))
   return tree.tree_unflatten(carry_tree, outs)
+
+
+def _bounded_while(cond_fun, body_fun, init_val, max_steps):
+  """while_loop with at most max_steps iterations, as masked scans in
+  sqrt-sized checkpointed segments (reverse-differentiable)."""
+  if max_steps < 0:
+    raise ValueError(f"while_loop: max_steps must be non-negative, got {max_steps}")
+  if max_steps == 0:
+    return init_val
+  k = math.isqrt(max_steps - 1) + 1 if max_steps > 1 else 1
+  segments = -(-max_steps // k)
+
+  def step(state, _):
+    i, active, val = state
+    go = bitwise_and(bitwise_and(active, lt(i, max_steps)), cond_fun(val))
+    new = body_fun(val)
+    val = tree.tree_map(lambda n, o: select_n(go, o, n), new, val)
+    return (add(i, 1), go, val), None
+
+  def segment(state):
+    return scan(step, state, None, length=k)[0]
+  segment = checkpoint(segment)
+
+  state = (np.int32(0), np.bool_(True), init_val)
+  state, _ = scan(lambda s, _: (segment(s), None), state, None, length=segments)
+  return state[2]
 
 
 def _while_abstract_eval(*avals, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
