@@ -233,13 +233,6 @@ def test_getitem_dynamic_integer_index():
     ((Ellipsis, Ellipsis), IndexError, "an index can only have a single ellipsis"),
     (1.5, IndexError, "only integers, slices .* are valid indices, got float"),
     ("a", IndexError, "only integers, slices .* are valid indices, got str"),
-    ([0, 1], NotImplementedError,
-     "Array.__getitem__: sequence \\(integer-array\\) indexing is not supported yet "
-     "\\(integer-array and boolean-mask indexing come with the indexing issue\\)"),
-    (np.array([0, 1]), NotImplementedError, "integer-array indexing is not supported yet"),
-    (jnp.asarray(np.array([0, 1])), NotImplementedError, "integer-array indexing is not supported yet"),
-    (np.array([True, False]), NotImplementedError, "boolean-mask indexing is not supported yet"),
-    (True, NotImplementedError, "boolean indexing is not supported yet"),
     (np.array([0.5]), IndexError, "valid indices, got an array of dtype float64"),
 ])
 def test_getitem_errors(index, error, match):

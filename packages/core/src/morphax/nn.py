@@ -1,2 +1,201 @@
-"""morphax.nn: activation functions and helpers with jax.nn's names.
+"""morphax.nn: activation functions and helpers with jax.nn's names and
+semantics (relu, gelu, softplus, softmax, one_hot, standardize, ...).
 """
+
+import numpy as np
+
+from . import lax
+from . import numpy as jnp
+from .numpy import _util
+from .scipy.special import _inexact as _special_inexact
+from .scipy.special import log_softmax as _log_softmax
+from .scipy.special import logsumexp
+from .scipy.special import softmax as _softmax
+
+__all__ = [
+    "relu", "relu6", "gelu", "silu", "swish", "sigmoid", "log_sigmoid",
+    "softplus", "soft_sign", "elu", "selu", "celu", "leaky_relu", "hard_tanh",
+    "hard_sigmoid", "hard_silu", "hard_swish", "glu", "softmax",
+    "log_softmax", "logsumexp", "one_hot", "standardize",
+]
+
+# NB: JAX defines relu, relu6 and softplus-family gradients with custom_jvp;
+# until morphax has custom_jvp, each is written with `where` so that plain
+# autodiff gives JAX's derivatives (0 at relu's kink, no NaN in the tails).
+
+
+def _inexact(name, x):
+  return _special_inexact(name, x)[0]
+
+
+def relu(x):
+  """max(x, 0), with derivative 0 at x == 0 as in jax.nn.relu."""
+  x = _util.ensure_array(x, "relu")
+  return jnp.where(x > 0, x, 0)
+
+
+def relu6(x):
+  """min(max(x, 0), 6), with derivative 0 at 0 and 6 (jax.nn.relu6)."""
+  x = _util.ensure_array(x, "relu6")
+  return jnp.where(x > 0, jnp.where(x < 6, x, 6), 0)
+
+
+def sigmoid(x):
+  """1 / (1 + exp(-x)). Lowers to stablehlo.logistic."""
+  return lax.logistic(_inexact("sigmoid", x))
+
+
+def softplus(x):
+  """log(1 + exp(x)), stable for large |x| (jax.nn.softplus)."""
+  x = _inexact("softplus", x)
+  pos = x > 0
+  xp = jnp.where(pos, x, 0)
+  xn = jnp.where(pos, 0, x)
+  return jnp.where(pos, xp + jnp.log1p(jnp.exp(-xp)), jnp.log1p(jnp.exp(xn)))
+
+
+def log_sigmoid(x):
+  """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+  return -softplus(-_inexact("log_sigmoid", x))
+
+
+def silu(x):
+  """x * sigmoid(x) (the swish activation)."""
+  x = _inexact("silu", x)
+  return x * lax.logistic(x)
+
+
+swish = silu
+
+
+def gelu(x, approximate=True):
+  """The Gaussian error linear unit: x * Phi(x) exactly, or its tanh
+  approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) when
+  `approximate` (the default, as in jax.nn.gelu)."""
+  x = _inexact("gelu", x)
+  if approximate:
+    c = float(np.sqrt(2 / np.pi))
+    return 0.5 * x * (1 + jnp.tanh(c * (x + 0.044715 * x * x * x)))
+  return x * (lax.erf(x / float(np.sqrt(2))) + 1) / 2
+
+
+def soft_sign(x):
+  """x / (|x| + 1)."""
+  x = _inexact("soft_sign", x)
+  return x / (jnp.abs(x) + 1)
+
+
+def elu(x, alpha=1.0):
+  """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+  x = _inexact("elu", x)
+  pos = x > 0
+  return jnp.where(pos, x, alpha * jnp.expm1(jnp.where(pos, 0, x)))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(x):
+  """scale * elu(x, alpha) with the self-normalizing constants of
+  Klambauer et al. (2017)."""
+  return _SELU_SCALE * elu(_inexact("selu", x), _SELU_ALPHA)
+
+
+def celu(x, alpha=1.0):
+  """x for x > 0, alpha * (exp(x / alpha) - 1) otherwise."""
+  x = _inexact("celu", x)
+  pos = x > 0
+  return jnp.where(pos, x, alpha * jnp.expm1(jnp.where(pos, 0, x) / alpha))
+
+
+def leaky_relu(x, negative_slope=0.01):
+  """x for x >= 0, negative_slope * x otherwise."""
+  x = _inexact("leaky_relu", x)
+  return jnp.where(x >= 0, x, negative_slope * x)
+
+
+def hard_tanh(x):
+  """x clipped to [-1, 1] (derivative 0 outside)."""
+  x = _inexact("hard_tanh", x)
+  return jnp.where(x > 1, 1, jnp.where(x < -1, -1, x))
+
+
+def hard_sigmoid(x):
+  """relu6(x + 3) / 6."""
+  return relu6(_inexact("hard_sigmoid", x) + 3.0) / 6.0
+
+
+def hard_silu(x):
+  """x * hard_sigmoid(x)."""
+  x = _inexact("hard_silu", x)
+  return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def glu(x, axis=-1):
+  """The gated linear unit: a * sigmoid(b) for the two halves a, b of x
+  along `axis` (whose size must be even)."""
+  x = _inexact("glu", x)
+  axis = _util.canonicalize_axis("glu", axis, x.ndim)
+  size = x.shape[axis]
+  if size % 2:
+    raise ValueError(f"glu: axis {axis} of shape {x.shape} must have an even "
+                     f"size, got {size}")
+  a = _util.slice_axis(x, axis, 0, size // 2)
+  b = _util.slice_axis(x, axis, size // 2, size)
+  return a * lax.logistic(b)
+
+
+def softmax(x, axis=-1, where=None, initial=None):
+  """exp(x) / sum(exp(x)) over `axis` (default the last), computed with
+  the max subtracted under stop_gradient; entries outside `where` are 0.
+
+  Example: `softmax(jnp.array([1000., 1000.]))` is [0.5, 0.5].
+  """
+  return _softmax(x, axis=axis, where=where, initial=initial)
+
+
+def log_softmax(x, axis=-1, where=None, initial=None):
+  """x - logsumexp(x) over `axis` (default the last); -inf outside
+  `where`."""
+  return _log_softmax(x, axis=axis, where=where, initial=initial)
+
+
+def one_hot(x, num_classes, *, dtype=jnp.float32, axis=-1):
+  """One-hot encoding of integer array `x` into `num_classes` classes along
+  a new `axis`: 1 where x == class, else 0 (out-of-range x gives all 0).
+
+  Example: `one_hot(jnp.array([0, 2]), 3)` is [[1, 0, 0], [0, 0, 1]].
+  """
+  try:
+    num_classes = int(num_classes)
+  except TypeError:
+    raise TypeError("one_hot: num_classes must be a concrete int, got "
+                    f"{num_classes!r:.60}") from None
+  _util.check_arraylike("one_hot", x)
+  x = _util.ensure_array(x, "one_hot")
+  out_ndim = x.ndim + 1
+  axis = _util.canonicalize_axis("one_hot", axis, out_ndim)
+  classes = lax.broadcasted_iota(np.int32, (1,) * x.ndim + (num_classes,),
+                                 x.ndim)
+  hot = jnp.expand_dims(x, -1) == classes
+  hot = jnp.moveaxis(hot, -1, axis)
+  return hot.astype(dtype)
+
+
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5,
+                where=None):
+  """(x - mean) / sqrt(variance + epsilon) over `axis`, with mean and
+  variance computed (as E[x^2] - E[x]^2, like JAX) unless given."""
+  x = _inexact("standardize", x)
+  if mean is None:
+    mean = jnp.mean(x, axis, keepdims=True, where=where)
+  if variance is None:
+    variance = (jnp.mean(jnp.square(x), axis, keepdims=True, where=where)
+                - jnp.square(mean))
+  return (x - mean) * lax.rsqrt(variance + epsilon)
+
+

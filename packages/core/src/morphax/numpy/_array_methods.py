@@ -104,7 +104,7 @@ def _methods():
       "__neg__": _ufuncs.negative, "__pos__": _ufuncs.positive,
       "__abs__": _ufuncs.absolute, "__invert__": _ufuncs.invert,
       "__round__": _python_round,
-      "__getitem__": _indexing.getitem,
+      "__getitem__": _indexing.getitem, "at": property(_indexing.at),
       "astype": _astype, "reshape": _reshape, "transpose": _transpose,
       "T": property(_shape.transpose), "mT": property(_matrix_transpose),
       "ravel": _shape.ravel, "flatten": _flatten, "squeeze": _shape.squeeze,
