@@ -25,7 +25,7 @@ from ._scalar_types import (bfloat16, bool_, cdouble, complex64, complex128,
                             single, uint, uint8, uint16, uint32, uint64)
 from ._shape import (array_split, broadcast_arrays, broadcast_shapes,
                      broadcast_to, clip, concatenate, expand_dims, flip,
-                     moveaxis, ndim, nonzero, ravel, reshape, shape, size,
+                     moveaxis, ndim, ravel, reshape, shape, size,
                      split, squeeze, stack, swapaxes, transpose, where)
 from ._ufuncs import (abs, absolute, add, arccos, arccosh, arcsin, arcsinh,
                       arctan, arctan2, arctanh, around, bitwise_and,

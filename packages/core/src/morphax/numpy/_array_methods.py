@@ -5,7 +5,7 @@ Array and on the Tracer base class) through `set_array_methods`.
 from .. import lax
 from ..core.trace import Tracer
 from ..runtime.array import Array, set_array_methods
-from . import _indexing, _linalg, _reductions, _shape, _ufuncs, _util
+from . import _indexing, _linalg, _reductions, _shape, _sorting, _ufuncs, _util
 
 
 def _binary(fn, name, reflected=False):
@@ -109,7 +109,7 @@ def _methods():
       "T": property(_shape.transpose), "mT": property(_matrix_transpose),
       "ravel": _shape.ravel, "flatten": _flatten, "squeeze": _shape.squeeze,
       "swapaxes": _shape.swapaxes, "clip": _shape.clip,
-      "nonzero": _shape.nonzero,
+      "nonzero": _sorting.nonzero,
       "sum": _reductions.sum, "prod": _reductions.prod,
       "max": _reductions.max, "min": _reductions.min,
       "all": _reductions.all, "any": _reductions.any,

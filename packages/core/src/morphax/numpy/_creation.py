@@ -13,7 +13,7 @@ from ._util import PYTHON_SCALARS, is_array
 
 __all__ = ["array", "asarray", "zeros", "ones", "full", "empty", "zeros_like",
            "ones_like", "full_like", "empty_like", "arange", "linspace", "eye",
-           "identity"]
+           "identity", "tri", "meshgrid", "indices", "mgrid", "ogrid"]
 
 NOT_ARRAY_DATA_MESSAGE = (
     "{name}: cannot make an array from {type} {value!r:.60}; expected an "
@@ -292,3 +292,112 @@ def eye(N, M=None, k=0, dtype=None, *, device=None):
 def identity(n, dtype=None):
   """The n x n identity matrix."""
   return eye(n, dtype=dtype)
+
+
+# --- Triangles and grids ------------------------------------------------------
+
+def tri(N, M=None, k=0, dtype=None):
+  """An N x M array with ones at and below diagonal `k`, zeros above.
+
+  >>> jnp.tri(3, k=-1)     # float32, strictly lower triangle of ones
+  """
+  dtype = _util.canonical_dtype("tri", dtype or avals_lib.default_float_dtype())
+  N = _util.canonicalize_shape("tri", (N,))[0]
+  M = N if M is None else _util.canonicalize_shape("tri", (M,))[0]
+  k = int(_scalar_arg("tri", k, "k"))
+  int_dtype = avals_lib.default_int_dtype()
+  rows = lax.broadcasted_iota(int_dtype, (N, M), 0)
+  cols = lax.broadcasted_iota(int_dtype, (N, M), 1)
+  below = lax.ge(lax.add(rows, _util.full((N, M), k, int_dtype)), cols)
+  return lax.convert_element_type(below, dtype)
+
+
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+  """Coordinate arrays from 1-d coordinate vectors `xi` (numpy.meshgrid).
+
+  indexing='xy' (Cartesian) swaps the first two output axes, 'ij' (matrix)
+  does not; sparse=True returns arrays of size 1 on all but one axis.
+  Returns a list, as jax.numpy.meshgrid does.
+
+  >>> X, Y = jnp.meshgrid(jnp.arange(3), jnp.arange(2))   # shapes (2, 3)
+  """
+  del copy
+  if indexing not in ("xy", "ij"):
+    raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+  _util.check_arraylike("meshgrid", *xi)
+  args = [_util.ensure_array(x, "meshgrid") for x in xi]
+  for x in args:
+    if x.aval.ndim != 1:
+      raise ValueError(f"meshgrid: arguments must be 1-d arrays, got shape {x.aval.shape}")
+  sizes = [x.aval.shape[0] for x in args]
+  order = list(range(len(args)))
+  if indexing == "xy" and len(args) > 1:
+    order[0], order[1] = 1, 0
+    sizes[0], sizes[1] = sizes[1], sizes[0]
+  out = []
+  for i, x in enumerate(args):
+    axis = order[i]
+    shape = tuple(s if d == axis else 1 for d, s in enumerate(sizes)) if sparse \
+        else tuple(sizes)
+    out.append(lax.broadcast_in_dim(x, shape, (axis,)))
+  return out
+
+
+def indices(dimensions, dtype=None, sparse=False):
+  """An array of index grids for a shape: out[i] holds the i-th index of
+  each position (numpy.indices); a tuple of broadcastable arrays if sparse.
+
+  >>> jnp.indices((2, 3)).shape     # (2, 2, 3)
+  """
+  dims = _util.canonicalize_shape("indices", dimensions)
+  dtype = _util.canonical_dtype("indices", dtype or avals_lib.default_int_dtype())
+  grids = []
+  for i, d in enumerate(dims):
+    shape = tuple(d if j == i else 1 for j in range(len(dims))) if sparse else dims
+    grids.append(lax.broadcasted_iota(dtype, shape, i))
+  if sparse:
+    return tuple(grids)
+  if not grids:
+    return _util.full((0,), 0, dtype)
+  return lax.concatenate([lax.expand_dims(g, (0,)) for g in grids], 0)
+
+
+def _grid_axis(name, s):
+  """The 1-d coordinates a slice stands for: arange for a real step,
+  linspace with that many points (end included) for an imaginary one."""
+  if not isinstance(s, slice):
+    raise TypeError(f"{name}: indices must be slices like 0:5 or 0:1:5j, got {s!r}")
+  start = 0 if s.start is None else s.start
+  step = 1 if s.step is None else s.step
+  if isinstance(step, complex):
+    num = int(abs(step))
+    return linspace(start, s.stop, num)
+  return arange(start, s.stop, step)
+
+
+class _Grid:
+  """mgrid/ogrid: index with slices to build dense or open grids."""
+
+  def __init__(self, name, sparse):
+    self.name, self.sparse = name, sparse
+
+  def __getitem__(self, key):
+    if not isinstance(key, tuple):
+      return _grid_axis(self.name, key)
+    axes = [_grid_axis(self.name, k) for k in key]
+    if not axes:
+      return [] if self.sparse else _util.full((0,), 0, avals_lib.default_int_dtype())
+    dtype = _util.result_type(*axes)[0]
+    axes = [_util.convert(a, dtype, False, self.name) for a in axes]
+    grids = meshgrid(*axes, indexing="ij", sparse=self.sparse)
+    if self.sparse:
+      return grids
+    return lax.concatenate([lax.expand_dims(g, (0,)) for g in grids], 0)
+
+
+mgrid = _Grid("mgrid", sparse=False)
+mgrid.__doc__ = """Dense grids from slices: jnp.mgrid[0:2, 0:3] has shape (2, 2, 3);
+a complex step is a point count (jnp.mgrid[0:1:5j], end included)."""
+ogrid = _Grid("ogrid", sparse=True)
+ogrid.__doc__ = """Open grids from slices: jnp.ogrid[0:2, 0:3] is a list of arrays of
+shapes (2, 1) and (1, 3)."""

@@ -2,19 +2,22 @@
 splitting, broadcasting, where/nonzero, clip and the shape queries.
 """
 
+import builtins
 import operator
 
 import numpy as np
 
 from .. import lax
 from ..core import avals as avals_lib
-from . import _ufuncs, _util
+from . import _sorting, _ufuncs, _util
 from ._util import is_array
 
 __all__ = ["reshape", "ravel", "transpose", "moveaxis", "swapaxes", "squeeze",
            "expand_dims", "concatenate", "stack", "split", "array_split",
            "broadcast_to", "broadcast_arrays", "broadcast_shapes", "where",
-           "nonzero", "ndim", "shape", "size", "clip", "flip"]
+           "ndim", "shape", "size", "clip", "flip", "atleast_1d",
+           "atleast_2d", "atleast_3d", "vstack", "row_stack", "hstack", "dstack",
+           "column_stack", "append", "block"]
 
 RESHAPE_MESSAGE = "{name}: cannot reshape array of size {size} into shape {shape}"
 SQUEEZE_MESSAGE = (
@@ -292,7 +295,7 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
   which needs a concrete array (or `size`, for a fixed result length).
   """
   if x is None and y is None:
-    return nonzero(condition, size=size, fill_value=fill_value)
+    return _sorting.nonzero(condition, size=size, fill_value=fill_value)
   if x is None or y is None:
     raise ValueError(WHERE_ARGS_MESSAGE.format(
         x=type(x).__name__, y=type(y).__name__))
@@ -303,27 +306,6 @@ def where(condition, x=None, y=None, /, *, size=None, fill_value=None):
   x, y = _util.promote_dtypes("where", x, y)
   condition, x, y = _util.promote_shapes("where", condition, x, y)
   return lax.select_n(condition, y, x)
-
-
-def nonzero(a, *, size=None, fill_value=None):
-  """Indices of the nonzero entries of `a`, one int array per axis.
-
-  Eager only: the result length depends on the values. `size` pads (with
-  `fill_value`, default 0) or truncates each result to that length.
-  """
-  _util.check_arraylike("nonzero", a)
-  value = _util.concrete_value("nonzero", a)
-  if value.ndim == 0:
-    raise ValueError("nonzero: calling nonzero on 0-d arrays is not allowed; "
-                     "use jnp.atleast_1d(x).nonzero() instead")
-  indices = np.nonzero(value)
-  if size is not None:
-    fill = 0 if fill_value is None else fill_value
-    fills = fill if isinstance(fill, (tuple, list)) else [fill] * value.ndim
-    indices = [np.concatenate([i[:size], np.full(max(0, size - len(i)), f)])
-               for i, f in zip(indices, fills)]
-  dtype = avals_lib.default_int_dtype()
-  return tuple(_util.ensure_array(np.asarray(i, dtype), "nonzero") for i in indices)
 
 
 def ndim(a):
@@ -365,3 +347,123 @@ def flip(m, axis=None):
   m = _array("flip", m)
   axes = _util.canonicalize_axes("flip", axis, m.aval.ndim)
   return lax.rev(m, axes) if axes else m
+
+
+# --- Stacking helpers -----------------------------------------------------------
+
+def _atleast(name, n, arys):
+  out = []
+  for x in arys:
+    x = _array(name, x)
+    nd = x.aval.ndim
+    if nd < n:
+      if n == 3 and nd == 1:
+        x = lax.reshape(x, (1,) + x.aval.shape + (1,))
+      elif n == 3 and nd == 2:
+        x = lax.reshape(x, x.aval.shape + (1,))
+      else:
+        x = lax.reshape(x, (1,) * (n - nd) + x.aval.shape)
+    out.append(x)
+  return out[0] if len(out) == 1 else out
+
+
+def atleast_1d(*arys):
+  """Each input as an array of at least 1 dimension (a list if several)."""
+  return _atleast("atleast_1d", 1, arys)
+
+
+def atleast_2d(*arys):
+  """Each input with at least 2 dimensions: shape (N,) becomes (1, N)."""
+  return _atleast("atleast_2d", 2, arys)
+
+
+def atleast_3d(*arys):
+  """Each input with at least 3 dimensions: (N,) becomes (1, N, 1) and
+  (M, N) becomes (M, N, 1), as in NumPy."""
+  return _atleast("atleast_3d", 3, arys)
+
+
+def _as_list(x):
+  return x if isinstance(x, list) else [x]
+
+
+def vstack(tup, dtype=None):
+  """`tup` stacked along axis 0 after atleast_2d (rows)."""
+  arrays = _as_list(atleast_2d(*_sequence("vstack", tup)))
+  return concatenate(arrays, axis=0, dtype=dtype)
+
+
+row_stack = vstack
+
+
+def hstack(tup, dtype=None):
+  """`tup` joined along axis 1 (axis 0 for 1-d arrays) after atleast_1d."""
+  arrays = _as_list(atleast_1d(*_sequence("hstack", tup)))
+  return concatenate(arrays, axis=0 if arrays[0].aval.ndim == 1 else 1, dtype=dtype)
+
+
+def dstack(tup, dtype=None):
+  """`tup` joined along axis 2 after atleast_3d (depth)."""
+  arrays = _as_list(atleast_3d(*_sequence("dstack", tup)))
+  return concatenate(arrays, axis=2, dtype=dtype)
+
+
+def column_stack(tup):
+  """1-d arrays as the columns of a 2-d array; 2-d arrays joined along
+  axis 1 (numpy.column_stack)."""
+  arrays = []
+  for x in _sequence("column_stack", tup):
+    x = _array("column_stack", x)
+    if x.aval.ndim < 2:
+      x = lax.reshape(x, (x.aval.size, 1))
+    arrays.append(x)
+  return concatenate(arrays, axis=1)
+
+
+def append(arr, values, axis=None):
+  """`values` joined to the end of `arr` along `axis` (both flattened when
+  None), promoted to one dtype (numpy.append)."""
+  return concatenate([ravel(_array("append", arr)), ravel(_array("append", values))]
+                     if axis is None else [arr, values], axis=0 if axis is None else axis)
+
+
+def _block_depth(x, name):
+  if isinstance(x, list):
+    if not x:
+      raise ValueError(f"{name}: lists cannot be empty")
+    depths = {_block_depth(e, name) for e in x}
+    if len(depths) != 1:
+      raise ValueError(f"{name}: list depths are mismatched")
+    return depths.pop() + 1
+  if isinstance(x, tuple):
+    raise TypeError(f"{name}: tuples are not allowed in the nested structure, use lists")
+  return 0
+
+
+def _block_leaves(x):
+  if isinstance(x, list):
+    return [leaf for e in x for leaf in _block_leaves(e)]
+  return [x]
+
+
+def block(arrays):
+  """An array assembled from nested lists of blocks (numpy.block): the
+  innermost lists join along the last axis, the next along the one before.
+
+  >>> jnp.block([[A, B], [C, D]])      # 2 x 2 block matrix
+  """
+  depth = _block_depth(arrays, "block")
+  leaves = [_array("block", x) for x in _block_leaves(arrays)]
+  nd = builtins.max([depth] + [x.aval.ndim for x in leaves])
+  dtype, _ = _util.result_type(*leaves)
+
+  def build(x, level):
+    if not isinstance(x, list):
+      x = _util.convert(_array("block", x), dtype, False, "block")
+      return lax.reshape(x, (1,) * (nd - x.aval.ndim) + x.aval.shape)
+    parts = [build(e, level + 1) for e in x]
+    return lax.concatenate(parts, nd - (depth - level)) if len(parts) > 1 else parts[0]
+
+  return build(arrays, 0)
+
+
