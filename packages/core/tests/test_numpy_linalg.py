@@ -162,8 +162,6 @@ def test_einsum_promotes_and_preferred():
      "dot requires ndarray or scalar arguments, got list at position 0"),
     (jnp.tensordot, (np.ones((2, 3)), np.ones((4, 3))), {"axes": ((1,), (0,))}, ValueError,
      "tensordot: shape mismatch on axes 1 of a and 0 of b"),
-    (jnp.einsum, ("ii->i", np.ones((3, 3))), {}, NotImplementedError,
-     "einsum: repeated index 'i' in the subscripts 'ii' of operand 0"),
     (jnp.einsum, ("ij,jk->ik", np.ones((2, 3))), {}, ValueError,
      "einsum: the subscripts 'ij,jk->ik' name 2 operands but 1 were given"),
     (jnp.einsum, ("ijk->i", np.ones((2, 3))), {}, ValueError,
@@ -184,3 +182,31 @@ def test_einsum_promotes_and_preferred():
 def test_errors(fn, args, kwargs, error, match):
   with pytest.raises(error, match=match):
     fn(*args, **kwargs)
+
+
+@pytest.mark.parametrize("subscripts, shapes", [
+    ("ii", [(3, 3)]), ("ii->i", [(3, 3)]), ("iij,jk->ik", [(3, 3, 4), (4, 2)]),
+    ("bii,b->b", [(2, 3, 3), (2,)]), ("ij,jk,kl,lm->im", [(3, 4), (4, 50), (50, 2), (2, 3)]),
+    ("ij,jk,kl", [(3, 4), (4, 5), (5, 2)]),
+])
+def test_einsum_diagonals_and_many_operands(subscripts, shapes):
+  rng = np.random.RandomState(0)
+  ops = [rng.randn(*s).astype(np.float32) for s in shapes]
+  want = np.einsum(subscripts, *ops)
+  for optimize in ("auto", False):
+    got = jnp.einsum(subscripts, *[jnp.asarray(o) for o in ops], optimize=optimize)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=1e-4)
+
+
+def test_einsum_contracts_the_cheapest_pair_first():
+  import morphax
+  shapes = [(3, 4), (4, 50), (50, 2), (2, 3)]
+  ops = [jnp.ones(s) for s in shapes]
+  closed = morphax.make_jaxpr(lambda *o: jnp.einsum("ij,jk,kl,lm->im", *o))(*ops)
+  dots = [e for e in closed.eqns if e.primitive.name == "dot_general"]
+  # Greedy: (4,50)x(50,2) first leaves a 4x2 intermediate, not a 3x50 one.
+  assert dots[0].outvars[0].aval.shape == (4, 2)
+  left_to_right = morphax.make_jaxpr(
+      lambda *o: jnp.einsum("ij,jk,kl,lm->im", *o, optimize=False))(*ops)
+  first = [e for e in left_to_right.eqns if e.primitive.name == "dot_general"][0]
+  assert first.outvars[0].aval.shape == (3, 50)

@@ -1,21 +1,14 @@
-"""einsum: Einstein-summation strings parsed into sums and pairwise
-lax.dot_general contractions, taken left to right.
-
-NB: the contraction order is the operands' order; choosing a cheaper order
-(`optimize=`) is future work, so `optimize` is accepted and ignored.
+"""einsum: Einstein-summation strings parsed into diagonals, sums and
+pairwise lax.dot_general contractions, in a greedy cheapest-first order.
 """
 
 import string
 
 from .. import lax
-from . import _linalg, _util
+from . import _linalg, _manipulation, _util
 
 __all__ = ["einsum"]
 
-REPEATED_MESSAGE = (
-    "einsum: repeated index {label!r} in the subscripts {term!r} of operand "
-    "{i} (a trace or a diagonal) is not supported yet; take the diagonal "
-    "first, e.g. with jnp.diagonal, when it lands")
 RANK_MESSAGE = (
     "einsum: operand {i} has rank {ndim} but its subscripts {term!r} name "
     "{n} axes")
@@ -65,9 +58,6 @@ def _parse(subscripts, ndims):
     if "\0" in labels:
       k = labels.index("\0")
       labels[k:k + 1] = ell[rank - r:]
-    for c in labels:
-      if labels.count(c) > 1:
-        raise NotImplementedError(REPEATED_MESSAGE.format(label=c, term=term, i=i))
     inputs.append(labels)
   if out is None:
     counts = {}
@@ -104,6 +94,40 @@ def _check_sizes(operands, inputs):
       elif d != 1 and d != known:
         raise ValueError(SIZE_MESSAGE.format(label=c, a=known, b=d, i=i))
   return sizes
+
+
+def _take_diagonals(x, labels):
+  """A label repeated within one operand ('ii') selects its diagonal."""
+  labels = list(labels)
+  while True:
+    repeated = next((c for c in labels if labels.count(c) > 1), None)
+    if repeated is None:
+      return x, labels
+    first = labels.index(repeated)
+    second = labels.index(repeated, first + 1)
+    x = _manipulation.diagonal(x, 0, first, second)
+    labels = [c for k, c in enumerate(labels) if k not in (first, second)] + [repeated]
+
+
+def _greedy_pair(ops, keep_out, sizes):
+  """The pair of operands whose contraction leaves the smallest result
+  (then: costs the fewest multiply-adds): opt_einsum's greedy rule."""
+  best = None
+  for i in range(len(ops)):
+    for j in range(i + 1, len(ops)):
+      others = set(keep_out).union(*(set(l) for k, (_, l) in enumerate(ops) if k not in (i, j)))
+      li, lj = set(ops[i][1]), set(ops[j][1])
+      result = (li | lj) & others
+      size = 1
+      for c in result:
+        size *= sizes[c]
+      flops = 1
+      for c in li | lj:
+        flops *= sizes[c]
+      key = (size, flops, i, j)
+      if best is None or key < best:
+        best = key
+  return best[2], best[3]
 
 
 def _sum_labels(x, labels, drop):
@@ -159,13 +183,14 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
   """Einstein summation over `operands` as `subscripts` describe.
 
   Supports explicit ('ij,jk->ik') and implicit ('ij,jk') outputs, '...'
-  for broadcast axes, and any number of operands (contracted pairwise, left
-  to right). A repeated index within one operand ('ii->i') raises
-  NotImplementedError for now.
+  for broadcast axes, repeated indices within an operand (traces and
+  diagonals, 'ii->i'), and any number of operands. With `optimize` (the
+  default 'auto', or True/'greedy') operands are contracted pairwise in a
+  greedy order, each step taking the pair with the smallest result, as
+  opt_einsum's greedy path does; `optimize=False` contracts left to right.
 
   >>> jnp.einsum('bij,bjk->bik', x, y)      # batched matmul
   """
-  del optimize
   if out is not None:
     raise NotImplementedError("einsum: the out argument is not supported")
   if not isinstance(subscripts, str):
@@ -178,6 +203,10 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
   operands = _util.promote_dtypes("einsum", *operands)
   inputs, output = _parse(subscripts, [x.aval.ndim for x in operands])
   _check_sizes(operands, inputs)
+  diagonals = [_take_diagonals(x, labels) for x, labels in zip(operands, inputs)]
+  operands = [x for x, _ in diagonals]
+  inputs = [labels for _, labels in diagonals]
+  sizes = _check_sizes(operands, inputs)
   preferred = _linalg._preferred(preferred_element_type)
   keep_out = set(output)
   # Labels only one operand has, and the output lacks, are summed first.
@@ -185,11 +214,14 @@ def einsum(subscripts, /, *operands, out=None, optimize="auto", precision=None,
   for i, (x, labels) in enumerate(zip(operands, inputs)):
     others = set(keep_out).union(*(set(l) for j, l in enumerate(inputs) if j != i))
     ops.append(_sum_labels(x, labels, set(labels) - others))
+  greedy = optimize not in (False, None, "none")
+  while len(ops) > 1:
+    i, j = _greedy_pair(ops, keep_out, sizes) if greedy else (0, 1)
+    rest = [op for k, op in enumerate(ops) if k not in (i, j)]
+    keep = set(keep_out).union(*(set(l) for _, l in rest))
+    pair = _contract_pair(*ops[i], *ops[j], keep, precision, preferred)
+    ops = ([pair] + rest) if not greedy else (rest + [pair])
   acc, acc_labels = ops[0]
-  for j in range(1, len(ops)):
-    keep = set(keep_out).union(*(set(l) for _, l in ops[j + 1:]))
-    acc, acc_labels = _contract_pair(acc, acc_labels, *ops[j], keep, precision,
-                                     preferred)
   acc, acc_labels = _sum_labels(acc, acc_labels, set(acc_labels) - keep_out)
   perm = tuple(acc_labels.index(c) for c in output)
   if perm != tuple(range(len(perm))):
