@@ -17,22 +17,10 @@ __all__ = [
 BITORDER_MESSAGE = "{name}: bitorder must be 'big' or 'little', got {bitorder!r}"
 
 
-def _dtype(x):
-  return x.aval.dtype
-
-
-def _const(x, value):
-  return _util.full_like(x, value)
-
-
-def _where(condition, x, y):
-  return lax.select_n(condition, y, x)
-
-
-def _isnan(x):
-  if avals_lib.is_complex(_dtype(x)):
-    return lax.bitwise_or(_isnan(lax.real(x)), _isnan(lax.imag(x)))
-  return lax.ne(x, x)
+_dtype = _util.dtype_of
+_const = _util.const_like
+_where = _util.select
+_isnan = _util.isnan
 
 
 def _isfinite(x):

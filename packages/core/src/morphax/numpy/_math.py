@@ -23,20 +23,10 @@ _is_complex = avals_lib.is_complex
 _is_inexact = avals_lib.is_inexact
 
 
-def _dtype(x):
-  return x.aval.dtype
-
-
-def _const(x, value):
-  return _util.full_like(x, value)
-
-
-def _where(condition, x, y):
-  return lax.select_n(condition, y, x)
-
-
-def _isnan(x):
-  return lax.ne(x, x)
+_dtype = _util.dtype_of
+_const = _util.const_like
+_where = _util.select
+_isnan = _util.isnan
 
 
 def _no_complex(name, x):

@@ -25,22 +25,10 @@ QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest",
 _SUPPORTED_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _dtype(x):
-  return x.aval.dtype
-
-
-def _const(x, value):
-  return _util.full_like(x, value)
-
-
-def _where(condition, x, y):
-  return lax.select_n(condition, y, x)
-
-
-def _isnan(x):
-  if avals_lib.is_inexact(_dtype(x)):
-    return lax.ne(x, x)
-  return _util.full(x.aval.shape, False, avals_lib.bool_)
+_dtype = _util.dtype_of
+_const = _util.const_like
+_where = _util.select
+_isnan = _util.isnan
 
 
 def _no_out(name, out):

@@ -266,3 +266,29 @@ def concrete_value(name, x):
         "Its result shape would depend on array values, which traced code "
         "cannot do.")
   return np.asarray(x)
+
+
+# --- Small helpers the breadth modules share ----------------------------------
+
+def dtype_of(x):
+  return x.aval.dtype
+
+
+def const_like(x, value):
+  """An array like `x` filled with `value`."""
+  return full_like(x, value)
+
+
+def select(condition, x, y):
+  """`x` where `condition`, else `y` (equal shapes and dtypes)."""
+  return lax.select_n(condition, y, x)
+
+
+def isnan(x):
+  """NaN mask of any dtype: complex if either part is NaN; never for ints."""
+  dtype = x.aval.dtype
+  if avals_lib.is_complex(dtype):
+    return lax.bitwise_or(lax.ne(lax.real(x), lax.real(x)), lax.ne(lax.imag(x), lax.imag(x)))
+  if avals_lib.is_inexact(dtype):
+    return lax.ne(x, x)
+  return full(x.aval.shape, False, avals_lib.bool_)
