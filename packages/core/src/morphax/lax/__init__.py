@@ -13,6 +13,7 @@ from ..ops.indexing import *  # noqa: F401,F403
 from ..ops.linalg import *  # noqa: F401,F403
 from ..ops.loops import *  # noqa: F401,F403
 from ..ops.reduction import *  # noqa: F401,F403
+from ..ops.lax_extras import *  # noqa: F401,F403  (after reduction: its reduce is the general one)
 from ..ops.select import *  # noqa: F401,F403
 from ..ops.shape import *  # noqa: F401,F403
 from ..ops.slicing import *  # noqa: F401,F403
