@@ -92,3 +92,45 @@ def test_glu_one_hot_standardize():
   want = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5)
   np.testing.assert_allclose(z, want, rtol=1e-4, atol=1e-5)
   check_grads(nn.standardize, (x,), 1)
+
+
+# --- Later additions: mish, squareplus, sparse_*, log1mexp, logmeanexp, attention ----------
+
+def test_more_activations_against_numpy():
+  import morphax
+  x = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0], np.float32)
+  softplus = np.log1p(np.exp(x))
+  cases = [
+      (morphax.nn.mish, x * np.tanh(softplus)),
+      (morphax.nn.squareplus, (x + np.sqrt(x * x + 4)) / 2),
+      (morphax.nn.sparse_plus, np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4))),
+      (morphax.nn.sparse_sigmoid, np.where(x <= -1, 0, np.where(x >= 1, 1, (x + 1) / 2))),
+      (morphax.nn.tanh, np.tanh(x)),
+      (morphax.nn.identity, x),
+  ]
+  for fn, want in cases:
+    np.testing.assert_allclose(np.asarray(fn(x)), want, rtol=1e-5, atol=1e-6)
+  pos = np.array([1e-6, 0.5, 1.0, 30.0], np.float32)
+  np.testing.assert_allclose(np.asarray(morphax.nn.log1mexp(pos)), np.log(-np.expm1(-pos.astype(np.float64))),
+                             rtol=1e-5)
+  np.testing.assert_allclose(float(morphax.nn.logmeanexp(np.array([1.0, 2.0, 3.0], np.float32))),
+                             np.log(np.mean(np.exp([1.0, 2.0, 3.0]))), rtol=1e-6)
+
+
+@pytest.mark.parametrize("kv_heads, causal", [(4, False), (4, True), (2, True)])
+def test_dot_product_attention_against_numpy(kv_heads, causal):
+  import morphax
+  rng = np.random.RandomState(0)
+  q = rng.randn(2, 5, 4, 8).astype(np.float32)
+  k, v = (rng.randn(2, 5, kv_heads, 8).astype(np.float32) for _ in range(2))
+  out = morphax.nn.dot_product_attention(q, k, v, is_causal=causal)
+  rep = 4 // kv_heads
+  kr, vr = np.repeat(k, rep, axis=2), np.repeat(v, rep, axis=2)
+  logits = np.einsum("btnh,bsnh->bnts", q, kr) / np.sqrt(8)
+  if causal:
+    logits = np.where(np.tril(np.ones((5, 5), bool)), logits, -np.inf)
+  p = np.exp(logits - logits.max(-1, keepdims=True))
+  p /= p.sum(-1, keepdims=True)
+  np.testing.assert_allclose(np.asarray(out), np.einsum("bnts,bsnh->btnh", p, vr), atol=1e-5)
+  g = morphax.grad(lambda q: morphax.numpy.sum(morphax.nn.dot_product_attention(q, k, v, is_causal=causal)))(q)
+  assert g.shape == q.shape and np.isfinite(np.asarray(g)).all()

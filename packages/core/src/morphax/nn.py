@@ -16,7 +16,9 @@ __all__ = [
     "relu", "relu6", "gelu", "silu", "swish", "sigmoid", "log_sigmoid",
     "softplus", "soft_sign", "elu", "selu", "celu", "leaky_relu", "hard_tanh",
     "hard_sigmoid", "hard_silu", "hard_swish", "glu", "softmax",
-    "log_softmax", "logsumexp", "one_hot", "standardize",
+    "log_softmax", "logsumexp", "one_hot", "standardize", "identity", "tanh",
+    "mish", "squareplus", "sparse_plus", "sparse_sigmoid", "log1mexp",
+    "logmeanexp", "dot_product_attention",
 ]
 
 # NB: JAX defines relu, relu6 and softplus-family gradients with custom_jvp;
@@ -199,3 +201,89 @@ def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5,
   return (x - mean) * lax.rsqrt(variance + epsilon)
 
 
+
+
+def identity(x):
+  """x unchanged (jax.nn.identity)."""
+  return _util.ensure_array(x, "identity")
+
+
+def tanh(x):
+  """Hyperbolic tangent (jax.nn.tanh)."""
+  return jnp.tanh(x)
+
+
+def mish(x):
+  """x * tanh(softplus(x)) (Misra, 2019)."""
+  x = _inexact("mish", x)
+  return x * jnp.tanh(softplus(x))
+
+
+def squareplus(x, b=4):
+  """(x + sqrt(x**2 + b)) / 2, a smooth relu (So, 2021)."""
+  x = _inexact("squareplus", x)
+  return (x + jnp.sqrt(x * x + b)) / 2
+
+
+def sparse_plus(x):
+  """0 for x <= -1, (x + 1)**2 / 4 in between, x for x >= 1 (jax.nn)."""
+  x = _inexact("sparse_plus", x)
+  return jnp.where(x <= -1.0, 0.0, jnp.where(x >= 1.0, x, (x + 1.0) ** 2 / 4))
+
+
+def sparse_sigmoid(x):
+  """The derivative of sparse_plus: 0, (x + 1) / 2, 1 (jax.nn)."""
+  x = _inexact("sparse_sigmoid", x)
+  return jnp.where(x <= -1.0, 0.0, jnp.where(x >= 1.0, 1.0, (x + 1.0) / 2))
+
+
+def log1mexp(x):
+  """log(1 - exp(-x)) for x > 0, stable at both ends (Maechler, 2012)."""
+  x = _inexact("log1mexp", x)
+  return jnp.where(x > np.log(2.0), jnp.log1p(-jnp.exp(-x)), jnp.log(-jnp.expm1(-x)))
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+  """log(mean(exp(x))) computed stably through logsumexp."""
+  x = _inexact("logmeanexp", x)
+  lse = logsumexp(x, axis=axis, where=where, keepdims=keepdims)
+  count = jnp.sum(jnp.ones_like(x), axis=axis, where=where, keepdims=keepdims)
+  return lse - jnp.log(count)
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None,
+                          is_causal=False, implementation=None, **unsupported):
+  """softmax(q k^T * scale + bias, masked) v, with jax.nn's layout:
+  query [B, T, N, H], key/value [B, S, K, H] (K divides N: grouped-query
+  attention), returns [B, T, N, H]. Written with einsum and softmax (the
+  XLA path; no fused kernel). `mask` is True where attention is allowed.
+  """
+  if unsupported:
+    raise NotImplementedError(f"dot_product_attention: unsupported arguments {sorted(unsupported)}")
+  q, k, v = (_util.ensure_array(a, "dot_product_attention") for a in (query, key, value))
+  if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
+    raise ValueError(f"dot_product_attention: query, key and value must be 4-d "
+                     f"[batch, length, heads, head_dim], got {q.shape}, {k.shape}, {v.shape}")
+  b, t, n, h = q.shape
+  s, kh = k.shape[1], k.shape[2]
+  if n % kh or v.shape[2] != kh:
+    raise ValueError(f"dot_product_attention: query heads ({n}) must be a multiple "
+                     f"of key/value heads ({kh}, {v.shape[2]})")
+  scale = 1.0 / np.sqrt(h) if scale is None else scale
+  qg = q.reshape(b, t, kh, n // kh, h)
+  logits = jnp.einsum("btkgh,bskh->bkgts", qg, k) * scale
+  logits = logits.reshape(b, n, t, s)
+  if bias is not None:
+    logits = logits + bias
+  allowed = None
+  if mask is not None:
+    allowed = jnp.broadcast_to(mask, logits.shape)
+  if is_causal:
+    causal = jnp.tril(jnp.ones((t, s), bool))
+    allowed = causal if allowed is None else jnp.logical_and(allowed, causal)
+  if allowed is not None:
+    logits = jnp.where(allowed, logits, jnp.finfo(logits.dtype).min)
+  probs = _softmax(logits, axis=-1).astype(v.dtype)
+  probs = probs.reshape(b, kh, n // kh, t, s)
+  out = jnp.einsum("bkgts,bskh->btkgh", probs, v)
+  return out.reshape(b, t, n, h)
