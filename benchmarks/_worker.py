@@ -1,5 +1,6 @@
 """One library's side of the benchmark: builds the workloads on morphax or on
-jax, times them and writes JSON. run.py starts one process per library.
+jax, times them and writes JSON. run.py starts one process per library (and,
+with --first-call, one fresh process per first-call measurement).
 
 morphax and jax must never share a process: both attach Python methods to
 jaxlib's C++ classes (shardings, arrays), so this file imports only the one
@@ -10,13 +11,16 @@ import argparse
 import cProfile
 import importlib
 import json
+import os
 import pstats
 import sys
+import time
 
 import numpy as np
 from jaxlib import _jax
 from jaxlib import xla_client as xc
 
+import _models
 import _timing
 
 SIZE = 100
@@ -37,14 +41,25 @@ RAW_ADD_MLIR = """module @raw_add {
   }
 }"""
 
-# (key, label, morphax/jax ratio target or None when informational)
+# Steady-state workloads, timed with _timing.time_call in one process per
+# library: (key, label, morphax/jax ratio target or None when informational).
 WORKLOADS = (
     ("add_operator", "x + y", 1.5),
     ("lax_add", "lax.add(x, y)", 1.5),
     ("chain10", "10-op lax chain", 1.5),
-    ("jit_add", "jit(lax.add) cached call", 1.5),
+    ("jit_add", "jit(lax.add) cached call", 2.0),
+    ("jit_dict_sum", "jit(sum of dict of 20 arrays) cached call", 2.0),
+    ("mlp_step", "MLP 784-512-512-10 train step, steady", 1.1),
+    ("per_example_grads", "jit(vmap(grad)) per-example, 32-64-10 x 64", 1.1),
+    ("eager_grad", "grad of 32-64-10 MLP, not jitted", 1.1),
     ("raw_execute", "raw jaxlib execute (floor)", None),
 )
+
+# The first call of the MLP train step (trace + lower + compile + run), one
+# fresh process per measurement: (key, label, target).
+FIRST_CALL = ("mlp_first_call", "MLP train step, first call (fresh process)", 1.0)
+# Persistent cache: the cold first call over the warm one must reach this.
+CACHE_SPEEDUP_TARGET = 3.0
 
 
 def resolve_chain(lax):
@@ -78,6 +93,8 @@ class Library:
     self.name = name
     self.module = importlib.import_module(name)
     self.lax = importlib.import_module(f"{name}.lax")
+    self.numpy = importlib.import_module(f"{name}.numpy")
+    self.tree_util = importlib.import_module(f"{name}.tree_util")
     self.device_put = self.module.device_put
     self.jit = getattr(self.module, "jit", None)
     self.version = self.module.__version__
@@ -100,8 +117,15 @@ def raw_execute(lib, x, y):
       handlers)[0].block_until_ready()
 
 
+def error_text(e):
+  """One line naming an exception, for a table cell."""
+  text = f"{type(e).__name__}: {e}".strip().splitlines()[0]
+  return text if len(text) <= 300 else text[:297] + "..."
+
+
 def build(lib, chain_names):
-  """{key: (call, note)} for every workload this library can run."""
+  """{key: (call, note)} for every workload this library can run; a
+  workload whose setup fails maps to an exception instead."""
   x = lib.device_put(np.linspace(0.1, 1.0, SIZE, dtype=np.float32))
   y = lib.device_put(np.linspace(0.5, 1.5, SIZE, dtype=np.float32))
   lax = lib.lax
@@ -119,6 +143,14 @@ def build(lib, chain_names):
   if lib.jit is not None:
     jitted = lib.jit(lambda a, b: lax.add(a, b))
     calls["jit_add"] = (lambda: jitted(x, y).block_until_ready(), "")
+    for key, make in (("jit_dict_sum", _models.dict_sum_call),
+                      ("mlp_step", _models.mlp_step_call),
+                      ("per_example_grads", _models.per_example_grads_call),
+                      ("eager_grad", _models.eager_grad_call)):
+      try:
+        calls[key] = (make(lib), "")
+      except Exception as e:  # noqa: BLE001 -- reported in the table
+        calls[key] = e
   calls["raw_execute"] = (raw_execute(lib, x, y), "")
   return calls, x, y
 
@@ -190,8 +222,12 @@ def _execute_only(entry, handlers, x, y):
       handlers)[0].block_until_ready()
 
 
-def profile(call, label, calls=20000):
-  """Prints cProfile's top functions (by own time) over many calls."""
+def profile(call, label, seconds=3.0):
+  """Prints cProfile's top functions (by own time) over ~`seconds` of calls."""
+  call()
+  start = time.perf_counter()
+  call()
+  calls = max(10, min(20000, int(seconds / max(time.perf_counter() - start, 1e-7))))
   profiler = cProfile.Profile()
   profiler.enable()
   for _ in range(calls):
@@ -199,6 +235,48 @@ def profile(call, label, calls=20000):
   profiler.disable()
   print(f"\ncProfile of {calls} calls of {label} (sorted by tottime):")
   pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(15)
+
+
+def first_call(lib):
+  """Times the first call of the MLP train step in this (fresh) process:
+  trace + lower + compile + run, blocking on every output. The inputs are
+  on the device before the clock starts. Returns a JSON-able report with
+  the library's own breakdown of the time where it offers one."""
+  report = {}
+  if lib.name == "jax":
+    # Unset unless the environment set it; run.py removes that variable.
+    report["jax_compilation_cache_dir"] = lib.module.config.jax_compilation_cache_dir
+    phases = {}
+    events = {
+        "/jax/core/compile/jaxpr_trace_duration": "trace_s",
+        "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower_s",
+        "/jax/core/compile/backend_compile_duration": "compile_s",
+    }
+
+    def listen(event, seconds, **_):
+      if event in events:
+        phases[events[event]] = phases.get(events[event], 0.0) + seconds
+    lib.module.monitoring.register_event_duration_secs_listener(listen)
+  else:
+    report["morphax_cache_dir"] = os.environ.get("MORPHAX_CACHE_DIR")
+  try:
+    step = _models.make_train_step(lib)
+    params, x, y = _models.mlp_step_inputs(lib)
+    _models.block(lib, (params, x, y))
+    start = time.perf_counter()
+    _models.block(lib, step(params, x, y))
+    report["first_call_s"] = time.perf_counter() - start
+  except Exception as e:  # noqa: BLE001 -- reported in the table
+    report["error"] = error_text(e)
+    return report
+  if lib.name == "jax":
+    report["phases"] = phases
+  elif hasattr(step, "stats"):
+    stats = step.stats()
+    report["phases"] = {"trace_s": stats["trace_seconds"],
+                        "lower_s": stats["lower_seconds"],
+                        "compile_s": stats["compile_seconds"]}
+  return report
 
 
 def main(argv=None):
@@ -210,18 +288,35 @@ def main(argv=None):
                       "CHAIN, with steps this library lacks replaced)")
   parser.add_argument("--layers", action="store_true",
                       help="time morphax's dispatch layers (morphax only)")
-  parser.add_argument("--profile", action="store_true",
-                      help="print a cProfile of the x + y workload")
+  parser.add_argument("--profile", metavar="WORKLOAD",
+                      help="print a cProfile of this workload (a WORKLOADS key)")
+  parser.add_argument("--first-call", action="store_true",
+                      help="only time the first call of the MLP train step")
   args = parser.parse_args(argv)
 
+  start = time.perf_counter()
   lib = Library(args.lib)
+  import_s = time.perf_counter() - start
+  if args.first_call:
+    report = {"library": lib.name, "version": lib.version,
+              "backend": lib.backend, "import_s": import_s, **first_call(lib)}
+    with open(args.out, "w") as f:
+      json.dump(report, f)
+    return
   chain_names = args.chain.split(",") if args.chain else resolve_chain(lib.lax)
   calls, x, y = build(lib, chain_names)
   results = {}
   for key, _, _ in WORKLOADS:
-    if key in calls:
-      call, note = calls[key]
+    if key not in calls:
+      continue
+    if isinstance(calls[key], Exception):
+      results[key] = {"error": error_text(calls[key]), "note": ""}
+      continue
+    call, note = calls[key]
+    try:
       results[key] = {**_timing.time_call(call, args.quick), "note": note}
+    except Exception as e:  # noqa: BLE001 -- reported in the table
+      results[key] = {"error": error_text(e), "note": note}
   report = {
       "library": lib.name,
       "version": lib.version,
@@ -232,7 +327,11 @@ def main(argv=None):
   if args.layers and lib.name == "morphax":
     report["layers"] = morphax_layers(lib, x, y, args.quick)
   if args.profile:
-    profile(calls["add_operator"][0], f"{lib.name} x + y")
+    call = calls.get(args.profile)
+    if call is None or isinstance(call, Exception):
+      print(f"\n{lib.name}: no workload {args.profile!r} to profile", file=sys.stderr)
+    else:
+      profile(call[0], f"{lib.name} {args.profile}")
   with open(args.out, "w") as f:
     json.dump(report, f)
 
