@@ -203,8 +203,12 @@ def slice_axis(x, axis, start, limit, stride=1):
 
 def full(shape, value, dtype, weak_type=False, name="full"):
   """An array of `shape` filled with host scalar `value`: one scalar
-  transfer, then a broadcast on the device."""
-  scalar = convert(value, dtype, weak_type, name)
+  transfer, then a broadcast on the device. Under a transformation the
+  scalar stays a literal of the program rather than a captured array."""
+  if is_array(value) or current_trace() is default_trace():
+    scalar = convert(value, dtype, weak_type, name)
+  else:
+    scalar = _operand(value, np.dtype(dtype), weak_type, name)
   return broadcast_to_shape(scalar, shape)
 
 
