@@ -126,3 +126,34 @@ def dict_sum_call(lib):
   arrays = {f"a{i:02d}": lib.device_put(np.full(DICT_SIZE, i, np.float32))
             for i in range(DICT_LEAVES)}
   return lambda: fn(arrays).block_until_ready()
+
+
+# The recurrent workload: a tanh RNN, RNN_STEPS steps, hidden RNN_HIDDEN,
+# batch RNN_BATCH, scanned with lax.scan; jit(grad) of its loss.
+RNN_STEPS = 100
+RNN_HIDDEN = 128
+RNN_BATCH = 32
+
+
+def rnn_grad_call(lib):
+  """jit(grad) of a tanh RNN's loss over RNN_STEPS steps: the scan's
+  forward pass, then its transpose running the body backwards."""
+  jnp, lax = lib.module.numpy, lib.module.lax
+  rng = np.random.default_rng(2)
+  h = RNN_HIDDEN
+  params = {
+      "w_h": lib.device_put((rng.standard_normal((h, h)) / np.sqrt(h)).astype(np.float32)),
+      "w_x": lib.device_put((rng.standard_normal((h, h)) / np.sqrt(h)).astype(np.float32)),
+      "b": lib.device_put(np.zeros(h, np.float32)),
+  }
+  xs = lib.device_put(rng.standard_normal((RNN_STEPS, RNN_BATCH, h)).astype(np.float32))
+
+  def loss(params, xs):
+    def step(carry, x):
+      carry = jnp.tanh(carry @ params["w_h"] + x @ params["w_x"] + params["b"])
+      return carry, jnp.sum(carry * carry)
+    final, per_step = lax.scan(step, jnp.zeros((RNN_BATCH, h), jnp.float32), xs)
+    return jnp.mean(final) + jnp.mean(per_step)
+
+  fn = lib.jit(lib.module.grad(loss))
+  return lambda: block(lib, fn(params, xs))

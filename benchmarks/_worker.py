@@ -52,6 +52,7 @@ WORKLOADS = (
     ("mlp_step", "MLP 784-512-512-10 train step, steady", 1.1),
     ("per_example_grads", "jit(vmap(grad)) per-example, 32-64-10 x 64", 1.1),
     ("eager_grad", "grad of 32-64-10 MLP, not jitted", 1.1),
+    ("rnn_grad", "jit(grad) of a tanh RNN, scan of 100 steps, 128 x 32", 1.2),
     ("raw_execute", "raw jaxlib execute (floor)", None),
 )
 
@@ -146,7 +147,8 @@ def build(lib, chain_names):
     for key, make in (("jit_dict_sum", _models.dict_sum_call),
                       ("mlp_step", _models.mlp_step_call),
                       ("per_example_grads", _models.per_example_grads_call),
-                      ("eager_grad", _models.eager_grad_call)):
+                      ("eager_grad", _models.eager_grad_call),
+                      ("rnn_grad", _models.rnn_grad_call)):
       try:
         calls[key] = (make(lib), "")
       except Exception as e:  # noqa: BLE001 -- reported in the table

@@ -135,7 +135,8 @@ UNHASHABLE_STATIC_MESSAGE = (
 class _JitEntry:
   """One traced signature of a jitted function: its jaxpr, the arrays it
   closes over, its output tree, and its executables per device."""
-  __slots__ = ("jaxpr", "consts", "out_tree", "executables", "donated")
+  __slots__ = ("jaxpr", "consts", "out_tree", "executables", "donated",
+               "tracer_consts")
 
   def __init__(self, jaxpr, consts, out_tree, donated):
     self.jaxpr = jaxpr
@@ -143,10 +144,12 @@ class _JitEntry:
     self.out_tree = out_tree
     self.executables = {}
     self.donated = donated  # per jaxpr input (consts first): donate its buffer
+    self.tracer_consts = [c for c in consts if isinstance(c, Tracer)]
 
   def stale(self):
     """True if the trace closed over a tracer of a finished transformation."""
-    return any(isinstance(c, Tracer) and not c._trace.active for c in self.consts)
+    return bool(self.tracer_consts) and any(
+        not c._trace.active for c in self.tracer_consts)
 
   def run(self, name, leaves, stats):
     """The eager call: place the arguments, compile once per device, run."""

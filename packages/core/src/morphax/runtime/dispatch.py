@@ -193,6 +193,11 @@ def place(name, args):
   """Chooses the device for an operation on `args` (the committed device of
   any committed Array, else the default one) and returns (arrays, device,
   committed) with every argument an Array on that device."""
+  default = backend.default_device()
+  # The common case: uncommitted arrays already on the default device.
+  if all(type(a) is Array and not a._committed and a._device == default
+         and not a._buf.is_deleted() for a in args):
+    return list(args), default, False
   device = None
   committed = False
   for a in args:
@@ -205,7 +210,7 @@ def place(name, args):
             prim=name,
             devices=sorted({str(x._device) for x in args if type(x) is Array and x._committed})))
   if device is None:
-    device = backend.default_device()
+    device = default
   arrays = []
   for a in args:
     if type(a) is not Array:
