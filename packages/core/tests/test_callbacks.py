@@ -114,3 +114,24 @@ def test_debug_infs_and_disable_jit():
   with jax.disable_jit():
     assert float(f(1.0)) == 2.0
   assert seen == ["float"]  # ran as plain Python: no tracer
+
+
+def sqrt_at_zero(x):
+  y = x * 2.0
+  z = jnp.sqrt(y)  # sqrt'(0) is inf: the backward pass makes the nan
+  return jnp.sum(z * 0.0)
+
+
+@pytest.mark.parametrize("wrap", [lambda f: f, jax.jit], ids=["grad", "jit(grad)"])
+def test_debug_nans_in_the_backward_pass_names_the_forward_line(wrap):
+  import inspect
+  line = sqrt_at_zero.__code__.co_firstlineno + inspect.getsource(sqrt_at_zero).splitlines().index(
+      "  z = jnp.sqrt(y)  # sqrt'(0) is inf: the backward pass makes the nan")
+  jax.config.update("jax_debug_nans", True)
+  try:
+    with pytest.raises(FloatingPointError,
+                       match=rf"test_callbacks.py:{line}, in the backward pass: the derivative of the "
+                             r"operation on that line produced it"):
+      wrap(jax.grad(sqrt_at_zero))(jnp.asarray([0.0, 1.0]))
+  finally:
+    jax.config.update("jax_debug_nans", False)

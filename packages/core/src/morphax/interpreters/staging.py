@@ -142,7 +142,7 @@ class StagingTrace(trace_lib.Trace):
     outs = [StagedTracer(self, a, Var(a)) for a in avals_out]
     self.builder.eqns.append(JaxprEqn(
         [t.var for t in tracers], [t.var for t in outs], primitive, params,
-        source_info.user_frame()))
+        source_info.staged_frame()))
     return outs if primitive.multiple_results else outs[0]
 
   def _fold_convert(self, literal, new_dtype, weak_type):
@@ -197,7 +197,8 @@ def eval_jaxpr(jaxpr, consts, *args):
   for var, value in zip(jaxpr.invars, args):
     env[var] = value
   for eqn in jaxpr.eqns:
-    outs = eqn.primitive.bind(*[read(v) for v in eqn.invars], **eqn.params)
+    with source_info.replaying(eqn.source_info):
+      outs = eqn.primitive.bind(*[read(v) for v in eqn.invars], **eqn.params)
     if not eqn.primitive.multiple_results:
       outs = [outs]
     for var, value in zip(eqn.outvars, outs):

@@ -2,6 +2,7 @@
 input cotangents, with each linear primitive's transpose rule.
 """
 
+from ..core import source_info
 from ..core.ad_util import UndefinedPrimal, Zero, add_tangents
 from ..core.avals import HostValue
 from ..core.ir import DropVar, Literal
@@ -69,8 +70,9 @@ def backward_pass(jaxpr, consts, args, cts_out):
       raise NotImplementedError(NO_TRANSPOSE_MESSAGE.format(
           name=eqn.primitive.name, why=why))
     invals = [read(v) for v in eqn.invars]
-    cts_in = rule(cts if eqn.primitive.multiple_results else cts[0],
-                  *invals, **eqn.params)
+    with source_info.replaying(eqn.source_info, backward=True):
+      cts_in = rule(cts if eqn.primitive.multiple_results else cts[0],
+                    *invals, **eqn.params)
     for v, ct in zip(eqn.invars, cts_in):
       write_ct(v, ct)
   return [ct_env.get(v, Zero(v.aval)) if type(a) is UndefinedPrimal else None

@@ -266,8 +266,11 @@ def apply_primitive(prim, args, params):
 
 
 INVALID_MESSAGE = (
-    "invalid value ({what}) encountered in {name}, at {where} (jax_debug_{flag} "
-    "is on).")
+    "invalid value ({what}) encountered in {name}, at {where}{phase} "
+    "(jax_debug_{flag} is on).")
+BACKWARD_PHASE = (
+    ", in the backward pass: the derivative of the operation on that line "
+    "produced it")
 
 
 def invalid_values(outs):
@@ -288,6 +291,8 @@ def check_invalid(name, outs, where):
   if what is not None:
     raise FloatingPointError(INVALID_MESSAGE.format(
         what=what, name=name, where=source_info.describe(where),
+        phase=BACKWARD_PHASE if (source_info.in_backward_pass()
+                                 or source_info.is_backward(where)) else "",
         flag="nans" if what == "nan" else "infs"))
 
 
