@@ -303,3 +303,17 @@ def test_bounded_while_loop_saves_sqrt_n_carries():
                              np.asarray(jax.grad(lambda x: jnp.sum(loop(x)))(x)), rtol=1e-4)
   stored = set(_residuals(f, x))
   assert (10, 8) in stored and not any(s[:1] == (100,) for s in stored)
+
+
+@pytest.mark.parametrize("unroll", [1, 2, 3, 6, 10, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_unroll_gives_the_same_results(unroll, reverse):
+  step = lambda c, x: (c * 0.5 + x, c * x)
+  xs = jnp.arange(1.0, 7.0)
+  want = lax.scan(step, 1.0, xs, reverse=reverse)
+  got = jax.jit(lambda xs: lax.scan(step, 1.0, xs, reverse=reverse, unroll=unroll))(xs)
+  for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+  g = jax.grad(lambda xs: jnp.sum(lax.scan(step, 1.0, xs, reverse=reverse, unroll=unroll)[1]))(xs)
+  g_ref = jax.grad(lambda xs: jnp.sum(lax.scan(step, 1.0, xs, reverse=reverse)[1]))(xs)
+  np.testing.assert_allclose(np.asarray(g), np.asarray(g_ref), rtol=1e-5)

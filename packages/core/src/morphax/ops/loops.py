@@ -138,34 +138,51 @@ def _scan_lower(ctx, *args, jaxpr, num_consts, num_carry, length, reverse, unrol
   carry_avals = ctx.avals_out[:num_carry]
   ys_avals = ctx.avals_out[num_carry:]
   i32 = avals_lib.int32
-  ys_init = [constant(0, a.dtype, a.shape) for a in ys_avals]
-  state_types = ([scalar_type(i32)] + [tensor_type(a) for a in carry_avals]
-                 + [tensor_type(a) for a in ys_avals])
-  loop = hlo.WhileOp(state_types, [constant(0, i32)] + init + ys_init)
-  cond_block = loop.cond.blocks.append(*state_types)
-  with ir.InsertionPoint(cond_block):
-    i = cond_block.arguments[0]
-    hlo.return_([compare(i, constant(length, i32), "LT", i32)])
-  body_block = loop.body.blocks.append(*state_types)
-  with ir.InsertionPoint(body_block):
-    i, *state = body_block.arguments
-    carry, ys = list(state[:num_carry]), list(state[num_carry:])
-    index = hlo.subtract(constant(length - 1, i32), i) if reverse else i
+  # `unroll` steps per loop trip (True: all of them); the remainder of the
+  # length runs straight-line after the loop.
+  k = length if unroll is True else max(1, min(int(unroll), length or 1))
+  trips, rest = divmod(length, k)
+
+  def step(t, carry, ys):
+    """One iteration at step number `t` (an i32 scalar value)."""
+    index = hlo.subtract(constant(length - 1, i32), t) if reverse else t
     zero = constant(0, i32)
     x_t = []
     for x, aval in zip(xs, x_avals):
       starts = [index] + [zero] * (aval.ndim - 1)
       piece = hlo.dynamic_slice(x, starts, _i64_array((1,) + aval.shape[1:]))
       x_t.append(hlo.reshape(tensor_type(aval.shape[1:], aval.dtype), piece))
-    outs = lower_jaxpr_body(ctx.module_context, jaxpr.jaxpr, consts + carry + x_t)
+    outs = lower_jaxpr_body(ctx.module_context, jaxpr.jaxpr, consts + list(carry) + x_t)
     new_carry, y_t = outs[:num_carry], outs[num_carry:]
     new_ys = []
     for buf, y, aval in zip(ys, y_t, ys_avals):
       y = hlo.reshape(tensor_type((1,) + aval.shape[1:], aval.dtype), y)
       starts = [index] + [zero] * (aval.ndim - 1)
       new_ys.append(hlo.dynamic_update_slice(buf, y, starts))
-    hlo.return_([hlo.add(i, constant(1, i32))] + list(new_carry) + new_ys)
-  return list(loop.results)[1:]
+    return list(new_carry), new_ys
+
+  carry = init
+  ys = [constant(0, a.dtype, a.shape) for a in ys_avals]
+  if trips:
+    state_types = ([scalar_type(i32)] + [tensor_type(a) for a in carry_avals]
+                   + [tensor_type(a) for a in ys_avals])
+    loop = hlo.WhileOp(state_types, [constant(0, i32)] + carry + ys)
+    cond_block = loop.cond.blocks.append(*state_types)
+    with ir.InsertionPoint(cond_block):
+      i = cond_block.arguments[0]
+      hlo.return_([compare(i, constant(trips * k, i32), "LT", i32)])
+    body_block = loop.body.blocks.append(*state_types)
+    with ir.InsertionPoint(body_block):
+      i, *state = body_block.arguments
+      carry, ys = list(state[:num_carry]), list(state[num_carry:])
+      for j in range(k):
+        carry, ys = step(hlo.add(i, constant(j, i32)) if j else i, carry, ys)
+      hlo.return_([hlo.add(i, constant(k, i32))] + carry + ys)
+    results = list(loop.results)
+    carry, ys = results[1:1 + num_carry], results[1 + num_carry:]
+  for j in range(rest):
+    carry, ys = step(constant(trips * k + j, i32), carry, ys)
+  return list(carry) + list(ys)
 
 
 def _i64_array(values):
