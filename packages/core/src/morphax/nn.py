@@ -5,6 +5,7 @@ semantics (relu, gelu, softplus, softmax, one_hot, standardize, ...).
 import numpy as np
 
 from . import lax
+from .ops.custom_derivatives import custom_jvp
 from . import numpy as jnp
 from .numpy import _util
 from .scipy.special import _inexact as _special_inexact
@@ -21,25 +22,39 @@ __all__ = [
     "logmeanexp", "dot_product_attention",
 ]
 
-# NB: JAX defines relu, relu6 and softplus-family gradients with custom_jvp;
-# until morphax has custom_jvp, each is written with `where` so that plain
-# autodiff gives JAX's derivatives (0 at relu's kink, no NaN in the tails).
+# relu, relu6 and softplus carry custom JVPs (JAX's derivatives: 0 at
+# relu's kink; softplus' is sigmoid, finite in both tails).
 
 
 def _inexact(name, x):
   return _special_inexact(name, x)[0]
 
 
+@custom_jvp
 def relu(x):
-  """max(x, 0), with derivative 0 at x == 0 as in jax.nn.relu."""
-  x = _util.ensure_array(x, "relu")
-  return jnp.where(x > 0, x, 0)
+  """max(x, 0), with derivative 0 at x == 0 (a custom JVP, as jax.nn.relu)."""
+  return jnp.maximum(_util.ensure_array(x, "relu"), 0)
 
 
+@relu.defjvp
+def _relu_jvp(primals, tangents):
+  x, = primals
+  t, = tangents
+  return relu(x), jnp.where(x > 0, t, jnp.zeros_like(t))
+
+
+@custom_jvp
 def relu6(x):
-  """min(max(x, 0), 6), with derivative 0 at 0 and 6 (jax.nn.relu6)."""
-  x = _util.ensure_array(x, "relu6")
-  return jnp.where(x > 0, jnp.where(x < 6, x, 6), 0)
+  """min(max(x, 0), 6), with derivative 0 at 0 and at 6 (a custom JVP, as
+  jax.nn.relu6)."""
+  return jnp.minimum(jnp.maximum(_util.ensure_array(x, "relu6"), 0), 6)
+
+
+@relu6.defjvp
+def _relu6_jvp(primals, tangents):
+  x, = primals
+  t, = tangents
+  return relu6(x), jnp.where((x > 0) & (x < 6), t, jnp.zeros_like(t))
 
 
 def sigmoid(x):
@@ -48,12 +63,22 @@ def sigmoid(x):
 
 
 def softplus(x):
-  """log(1 + exp(x)), stable for large |x| (jax.nn.softplus)."""
-  x = _inexact("softplus", x)
-  pos = x > 0
-  xp = jnp.where(pos, x, 0)
-  xn = jnp.where(pos, 0, x)
-  return jnp.where(pos, xp + jnp.log1p(jnp.exp(-xp)), jnp.log1p(jnp.exp(xn)))
+  """log(1 + exp(x)), stable for large |x| (jax.nn.softplus); its
+  derivative is sigmoid(x), through a custom JVP."""
+  return _softplus(_inexact("softplus", x))
+
+
+@custom_jvp
+def _softplus(x):
+  # max(x, 0) + log1p(exp(-|x|)): no overflow at either end.
+  return jnp.maximum(x, 0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+@_softplus.defjvp
+def _softplus_jvp(primals, tangents):
+  x, = primals
+  t, = tangents
+  return _softplus(x), t * lax.logistic(x)
 
 
 def log_sigmoid(x):
