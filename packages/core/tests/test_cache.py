@@ -3,6 +3,7 @@ and untrusted entries, the directory's safety checks, atomic writes."""
 
 import logging
 import os
+import types
 import subprocess
 import sys
 import textwrap
@@ -209,8 +210,25 @@ def symlink_to_valid_entry(path):
   path.symlink_to(target)
 
 
+def owned_by_another_user(path, monkeypatch):
+  """Makes `path` belong to uid 65534: a real chown as root; otherwise the
+  cache's trust check is shown that uid for this file (same inode), which
+  exercises the same refusal without privileges."""
+  if os.geteuid() == 0:
+    os.chown(path, 65534, 65534)
+    return
+  inode = os.stat(path).st_ino
+  real_unsafe = cache._unsafe
+
+  def unsafe(st, what):
+    if st.st_ino == inode:
+      st = types.SimpleNamespace(st_uid=65534, st_mode=st.st_mode, st_ino=st.st_ino)
+    return real_unsafe(st, what)
+  monkeypatch.setattr(cache, "_unsafe", unsafe)
+
+
 def foreign_owner(path):
-  os.chown(path, 65534, 65534)
+  """Replaced per test by owned_by_another_user (it needs monkeypatch)."""
 
 
 def fifo(path):
@@ -235,13 +253,14 @@ DAMAGE = [
 
 @pytest.mark.parametrize("damage, reason", DAMAGE, ids=[d.__name__ for d, _ in DAMAGE])
 def test_damaged_or_untrusted_entry_is_ignored_and_rewritten(cache_path, caplog,
-                                                             damage, reason):
-  if damage is foreign_owner and os.geteuid() != 0:
-    pytest.skip("chown to another user needs root")
+                                                             monkeypatch, damage, reason):
   compile_(COS)
   compile_(SIN)
   path = entry(cache_path)
-  damage(path)
+  if damage is foreign_owner:
+    owned_by_another_user(path, monkeypatch)
+  else:
+    damage(path)
   caplog.clear()
   np.testing.assert_allclose(run(compile_(SIN)), np.sin(X), rtol=1e-6)
   [event] = events(caplog)
@@ -267,10 +286,9 @@ def test_permissive_directory_warns_once_and_is_not_used(cache_path, caplog):
   assert events(caplog) == ["off"]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
-def test_directory_of_another_user_is_not_used(cache_path, caplog):
+def test_directory_of_another_user_is_not_used(cache_path, caplog, monkeypatch):
   cache_path.mkdir(mode=0o700)
-  os.chown(cache_path, 65534, 65534)
+  owned_by_another_user(cache_path, monkeypatch)
   with pytest.warns(RuntimeWarning, match="owned by uid 65534, not by you"):
     compile_()
   assert events(caplog) == ["off"]
