@@ -50,6 +50,11 @@ from ._histogram import *  # noqa: E402,F401,F403
 from ._sorting import *  # noqa: E402,F401,F403
 from ._setops import *  # noqa: E402,F401,F403
 from ._take import *  # noqa: E402,F401,F403
+from ._aliases import *  # noqa: E402,F401,F403
+from ._index_tricks import *  # noqa: E402,F401,F403
+from ._windows import *  # noqa: E402,F401,F403
+from ._calculus import *  # noqa: E402,F401,F403
+from ._functional import *  # noqa: E402,F401,F403
 from . import fft, linalg  # noqa: E402,F401
 
 ndarray = Array

@@ -1,0 +1,3 @@
+"""morphax.numpy: (being written)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Incomplete gamma/beta functions and friends as primitives (being written)."""
+
+__all__ = []
