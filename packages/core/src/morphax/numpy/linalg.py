@@ -10,9 +10,10 @@ import numpy as np
 from .. import lax
 from ..core import avals as avals_lib
 from ..lax import linalg as lax_linalg
-from . import _linalg, _reductions, _shape, _ufuncs
-from ._util import (broadcast_shapes, broadcast_to_shape, check_arraylike,
-                    ensure_array, promote_dtypes_inexact)
+from . import _linalg, _manipulation, _reductions, _shape, _ufuncs
+from ._util import (broadcast_shapes, broadcast_to_shape, canonicalize_axis,
+                    check_arraylike, ensure_array, promote_dtypes,
+                    promote_dtypes_inexact)
 
 __all__ = [
     "EighResult", "EigResult", "QRResult", "SlogdetResult", "SVDResult",
@@ -20,6 +21,7 @@ __all__ = [
     "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
     "matrix_transpose", "multi_dot", "norm", "outer", "pinv", "qr", "slogdet",
     "solve", "svd", "svdvals", "tensordot", "trace", "vector_norm",
+    "cross", "diagonal", "vecdot", "tensorinv", "tensorsolve",
 ]
 
 matmul = _linalg.matmul
@@ -558,3 +560,112 @@ def trace(x, /, *, offset=0, dtype=None):
               lax.broadcasted_iota(np.int32, shape, nd - 1))
   kept = _shape.where(on, x, lax.full(shape, 0, x.dtype))
   return _reductions.sum(kept, axis=(-2, -1), dtype=dtype)
+
+
+VECDOT_MESSAGE = (
+    "vecdot: the contracted axis {axis} has length {n1} in x1 (shape {s1}) but "
+    "{n2} in x2 (shape {s2}); they must match")
+CROSS_DIM_MESSAGE = (
+    "cross: the vector axis must have length {lengths}, got shapes {a} (axis "
+    "{axisa}) and {b} (axis {axisb})")
+TENSORINV_MESSAGE = (
+    "tensorinv: ind={ind} splits shape {shape} into {left} and {right}, whose "
+    "products ({p} and {q}) must be equal (and ind > 0)")
+TENSORSOLVE_MESSAGE = (
+    "tensorsolve: a of shape {a} must start with b's shape {b} and have as "
+    "many remaining elements ({q}) as b has ({p})")
+
+
+def vecdot(x1, x2, /, *, axis=-1, precision=None, preferred_element_type=None):
+  """sum(conj(x1) * x2) along `axis`, broadcast over the other axes."""
+  x1, x2 = promote_dtypes("vecdot", x1, x2)
+  i1 = canonicalize_axis("vecdot", axis, np.ndim(x1))
+  i2 = canonicalize_axis("vecdot", axis, np.ndim(x2))
+  n1, n2 = np.shape(x1)[i1], np.shape(x2)[i2]
+  if n1 != n2:
+    raise ValueError(VECDOT_MESSAGE.format(axis=axis, n1=n1, n2=n2,
+                                           s1=np.shape(x1), s2=np.shape(x2)))
+  prod = _ufuncs.multiply(_ufuncs.conj(_shape.moveaxis(x1, i1, -1)),
+                          _shape.moveaxis(x2, i2, -1))
+  return _reductions.sum(prod, axis=-1, dtype=preferred_element_type)
+
+
+def cross(x1, x2, /, *, axis=-1):
+  """The cross product of 3-vectors along `axis` (the array API's
+  linalg.cross; jnp.cross also takes 2-vectors)."""
+  n1 = np.shape(x1)[canonicalize_axis("cross", axis, np.ndim(x1))]
+  n2 = np.shape(x2)[canonicalize_axis("cross", axis, np.ndim(x2))]
+  if n1 != 3 or n2 != 3:
+    raise ValueError(CROSS_DIM_MESSAGE.format(
+        lengths=3, a=np.shape(x1), b=np.shape(x2), axisa=axis, axisb=axis))
+  return numpy_cross(x1, x2, axis=axis)
+
+
+def numpy_cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+  """NumPy's cross (2- or 3-vectors; two 2-vectors give the z-component)."""
+  if axis is not None:
+    axisa = axisb = axisc = axis
+  a, b = promote_dtypes("cross", a, b)
+  a = _shape.moveaxis(a, canonicalize_axis("cross", axisa, np.ndim(a)), -1)
+  b = _shape.moveaxis(b, canonicalize_axis("cross", axisb, np.ndim(b)), -1)
+  da, db = np.shape(a)[-1], np.shape(b)[-1]
+  if da not in (2, 3) or db not in (2, 3):
+    raise ValueError(CROSS_DIM_MESSAGE.format(
+        lengths="2 or 3", a=np.shape(a), b=np.shape(b), axisa=axisa, axisb=axisb))
+  a0, a1, a2 = _components(a)
+  b0, b1, b2 = _components(b)
+  mul, sub = _ufuncs.multiply, _ufuncs.subtract
+  cz = sub(mul(a0, b1), mul(a1, b0))
+  if da == 2 and db == 2:
+    return cz
+  cx = sub(mul(a1, b2), mul(a2, b1))
+  cy = sub(mul(a2, b0), mul(a0, b2))
+  out = _shape.stack(_shape.broadcast_arrays(cx, cy, cz), axis=-1)
+  return _shape.moveaxis(out, -1, canonicalize_axis("cross", axisc, np.ndim(out)))
+
+
+def _components(v):
+  """The 3 components of vectors on the last axis (a 2-vector's z is 0)."""
+  n = np.shape(v)[-1]
+  parts = [lax.squeeze(lax.slice_in_dim(v, i, i + 1, axis=np.ndim(v) - 1), (-1,))
+           for i in range(n)]
+  if n == 2:
+    parts.append(lax.full_like(parts[0], 0))
+  return parts
+
+
+def diagonal(x, /, *, offset=0):
+  """The `offset` diagonal of the matrices on the last two axes."""
+  return _manipulation.diagonal(x, offset, -2, -1)
+
+
+def tensorinv(a, ind=2):
+  """The inverse of `a` read as a linear map from its last axes (after
+  `ind`) to its first `ind`: tensordot(tensorinv(a), a, ind) is identity."""
+  a = ensure_array(a, "tensorinv")
+  ind = operator.index(ind)
+  shape = np.shape(a)
+  left, right = shape[:ind], shape[ind:]
+  p, q = int(np.prod(left)), int(np.prod(right))
+  if ind <= 0 or p != q:
+    raise ValueError(TENSORINV_MESSAGE.format(ind=ind, shape=shape, left=left,
+                                              right=right, p=p, q=q))
+  return _shape.reshape(inv(_shape.reshape(a, (p, q))), right + left)
+
+
+def tensorsolve(a, b, axes=None):
+  """x with tensordot(a, x, x.ndim) == b; `axes` of a move to the end
+  first."""
+  a, b = promote_dtypes_inexact("tensorsolve", ensure_array(a, "tensorsolve"),
+                                ensure_array(b, "tensorsolve"))
+  if axes is not None:
+    nd = np.ndim(a)
+    axes = [canonicalize_axis("tensorsolve", ax, nd) for ax in axes]
+    a = _shape.moveaxis(a, axes, list(range(nd - len(axes), nd)))
+  bshape, ashape = np.shape(b), np.shape(a)
+  xshape = ashape[len(bshape):]
+  p, q = int(np.prod(bshape)), int(np.prod(xshape))
+  if ashape[:len(bshape)] != bshape or p != q:
+    raise ValueError(TENSORSOLVE_MESSAGE.format(a=ashape, b=bshape, p=p, q=q))
+  x = solve(_shape.reshape(a, (p, q)), _shape.reshape(b, (p,)))
+  return _shape.reshape(x, xshape)
