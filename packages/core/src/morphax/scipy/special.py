@@ -1,39 +1,27 @@
 """morphax.scipy.special: logsumexp, erf, gammaln, xlogy, expit, ndtr,
-softmax, ... with scipy.special's names and jax.scipy.special's dtypes.
+softmax, ... with scipy.special's names and jax.scipy.special's dtypes
+(the incomplete gamma/beta, Bessel, exponential integrals and the rest
+live in _special_more.py and are re-exported here).
 """
 
 import numpy as np
 
 from .. import lax
 from .. import numpy as jnp
-from ..numpy import _util
 from ..ops.elementwise import stop_gradient
 from ..ops.special import polygamma as _lax_polygamma
+from ._special_util import _inexact, _safe
+from ._special_more import *  # noqa: F401,F403
+from ._special_more import __all__ as _more_all
 
 __all__ = [
     "logsumexp", "softmax", "log_softmax", "erf", "erfc", "erfinv", "gammaln",
     "gamma", "betaln", "digamma", "polygamma", "xlogy", "xlog1py", "entr",
     "expit", "logit", "ndtr", "ndtri", "log_ndtr",
-]
+] + _more_all
 
 _SQRT2 = float(np.sqrt(2))
 _LOG_SQRT_2PI = float(0.5 * np.log(2 * np.pi))
-
-
-def _inexact(name, *args):
-  """`args` promoted to one inexact dtype and broadcast, as arrays (never
-  host values, so that Python operators work on them under any trace)."""
-  _util.check_arraylike(name, *args)
-  dtype, weak = _util.result_type(*args)
-  dtype = _util.default_inexact(dtype)
-  arrays = [_util.convert(a, dtype, weak, name) for a in args]
-  return _util.promote_shapes(name, *arrays) if len(arrays) > 1 else arrays
-
-
-def _safe(cond, x, value):
-  """x where `cond` holds, else `value`: the input of a branch that `where`
-  discards, so that its NaN/inf derivative never reaches the result."""
-  return jnp.where(cond, x, value)
 
 
 # --- logsumexp and softmax ---------------------------------------------------------
