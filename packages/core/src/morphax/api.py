@@ -16,6 +16,7 @@ import numpy as np
 from . import dtypes
 from ._config import config
 from .core import avals as avals_lib
+from .core import named_axes
 from .core import source_info
 from .core import trace as trace_lib
 from .core import tree
@@ -251,7 +252,7 @@ class _Jitted:
       statics, static_nums, dyn_args, dyn_kwargs = (), (), args, kwargs
     leaves, in_tree = tree.registry.flatten((dyn_args, dyn_kwargs))
     avals = tuple(x.aval if type(x) is Array else aval_of(x) for x in leaves)
-    key = (in_tree, statics, avals)
+    key = (in_tree, statics, avals, named_axes.scope_key())
     stats = self._stats
     stats["calls"] += 1
     entry = self._cache.get(key)
@@ -280,7 +281,7 @@ class _Jitted:
   def _explain_miss(self, key):
     """Logs why `key` missed: the call site and what differs from the
     closest cached signature."""
-    in_tree, statics, avals = key
+    in_tree, statics, avals, _ = key
     best = min(self._cache, key=lambda k: len(_signature_diff(self, k, key)))
     lines = "\n".join(f"    - {d}" for d in _signature_diff(self, best, key))
     _jit_logger.warning(
@@ -385,8 +386,8 @@ def _user_call_site():
 
 def _signature_diff(jitted, old, new):
   """Human-readable differences between two cached signatures."""
-  old_tree, old_statics, old_avals = old
-  new_tree, new_statics, new_avals = new
+  old_tree, old_statics, old_avals, old_axes = old
+  new_tree, new_statics, new_avals, new_axes = new
   diffs = []
   if old_tree != new_tree:
     diffs.append(f"tree structure of the arguments: {old_tree} -> {new_tree}")
@@ -394,6 +395,8 @@ def _signature_diff(jitted, old, new):
   for k in sorted(set(old_s) | set(new_s), key=str):
     if old_s.get(k) != new_s.get(k):
       diffs.append(f"static argument {k}: {old_s.get(k)!r} -> {new_s.get(k)!r}")
+  if old_axes != new_axes:
+    diffs.append(f"named axes in scope (pmap/vmap axis_name): {old_axes} -> {new_axes}")
   if old_tree == new_tree:
     names = jitted._arg_names(new_tree, len(new_avals))
     for name, a, b in zip(names, old_avals, new_avals):
@@ -850,3 +853,8 @@ def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
   """The Hessian of scalar `fun`: jacfwd(jacrev(fun))."""
   return jacfwd(jacrev(fun, argnums, has_aux=has_aux, holomorphic=holomorphic),
                 argnums, has_aux=has_aux, holomorphic=holomorphic)
+
+
+# --- pmap ----------------------------------------------------------------------------
+
+from .pmap_api import pmap  # noqa: E402,F401  (pmap_api builds on the helpers above)

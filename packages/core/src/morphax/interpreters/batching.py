@@ -3,6 +3,7 @@ and applies each primitive's batching rule.
 """
 
 from ..core import ad_util
+from ..core import named_axes
 from ..core import trace as trace_lib
 from ..core.primitive import set_rule
 from ..core.trace import Tracer, set_current_trace
@@ -33,12 +34,16 @@ class BatchTracer(Tracer):
 
 
 class BatchTrace(trace_lib.Trace):
+  """Applies batch rules. Collectives (primitives with `named_axes`) see
+  this trace's axis through named_axes.batching_frame(): over its name
+  they reduce along the batch dimension, over other names they stay."""
   kind = "vmap"
 
   def __init__(self, parent, axis_size, axis_name=None):
     super().__init__(parent)
     self.axis_size = axis_size
     self.axis_name = axis_name
+    self.frame = named_axes.AxisFrame(axis_name, axis_size, "vmap")
 
   def lift(self, x):
     if isinstance(x, BatchTracer) and x._trace is self:
@@ -53,26 +58,52 @@ class BatchTrace(trace_lib.Trace):
       v, d = self.lift(a)
       vals.append(v)
       dims.append(d)
+    if getattr(primitive, "named_axes", False):
+      return self._process_collective(primitive, vals, dims, params)
     with set_current_trace(self.parent):
       if all(d is not_mapped for d in dims):
         return primitive.bind(*vals, **params)
       rule = primitive.batch
       if not callable(rule):
         raise NotImplementedError(NO_BATCH_MESSAGE.format(name=primitive.name))
-      vals_out, dims_out = rule(vals, dims, **params)
+      if self.axis_name is None:
+        vals_out, dims_out = rule(vals, dims, **params)
+      else:  # a rule re-vmapping a jaxpr (jit, cond, scan) keeps the name
+        with named_axes.batching(self.frame):
+          vals_out, dims_out = rule(vals, dims, **params)
+    if primitive.multiple_results:
+      return [BatchTracer(self, v, d) for v, d in zip(vals_out, dims_out)]
+    return BatchTracer(self, vals_out, dims_out)
+
+  def _process_collective(self, primitive, vals, dims, params):
+    """A collective: its rule runs when an operand is batched or when it
+    reduces over this trace's axis (then even unbatched operands vary)."""
+    mine = self.axis_name is not None and self.axis_name in params["axis_name"]
+    with set_current_trace(self.parent):
+      if not mine and all(d is not_mapped for d in dims):
+        return primitive.bind(*vals, **params)
+      with named_axes.batching(self.frame):
+        vals_out, dims_out = primitive.batch(vals, dims, **params)
     if primitive.multiple_results:
       return [BatchTracer(self, v, d) for v, d in zip(vals_out, dims_out)]
     return BatchTracer(self, vals_out, dims_out)
 
 
 def vmap_flat(fun, in_vals, in_dims, axis_size, axis_name=None, origin="vmap"):
-  """Runs flat `fun` batched: returns (out_vals, out_dims)."""
+  """Runs flat `fun` batched: returns (out_vals, out_dims). A named axis
+  is in scope for collectives while `fun` runs. Called with no name by the
+  batch rule of a primitive holding a jaxpr, it takes the name of the vmap
+  running that rule, so collectives inside jit/cond/scan bodies batch."""
+  if axis_name is None:
+    frame = named_axes.batching_frame()
+    if frame is not None and frame.size == axis_size:
+      axis_name = frame.name
   trace = BatchTrace(trace_lib.current_trace(), axis_size, axis_name)
   trace.origin = origin
   tracers = [BatchTracer(trace, v, d) if d is not not_mapped else v
              for v, d in zip(in_vals, in_dims)]
   try:
-    with set_current_trace(trace):
+    with set_current_trace(trace), named_axes.extend(axis_name, axis_size, "vmap"):
       outs = fun(*tracers)
     pairs = [trace.lift(o) for o in outs]
   finally:

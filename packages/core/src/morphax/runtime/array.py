@@ -12,11 +12,14 @@ from ..core import avals as avals_lib
 from . import backend
 
 _SingleDeviceSharding = _jax.SingleDeviceSharding
+_GSPMDSharding = _jax.GSPMDSharding
 
 # jaxlib's C++ arrays call these on their sharding (see JAXLIB.md).
 _SingleDeviceSharding._device_assignment = property(lambda self: (self._device,))
 _SingleDeviceSharding._to_xla_hlo_sharding = (
     lambda self, ndim: xc.HloSharding.replicate())
+_GSPMDSharding._device_assignment = property(lambda self: tuple(self._devices))
+_GSPMDSharding._to_xla_hlo_sharding = lambda self, ndim: self._hlo_sharding
 
 _COPY_SEMANTICS = _jax.HostBufferSemantics.IMMUTABLE_ONLY_DURING_CALL
 
@@ -29,6 +32,40 @@ def sharding_for(device):
   if sharding is None:
     sharding = _shardings[device] = _SingleDeviceSharding(device)
   return sharding
+
+
+def replica_sharding(devices):
+  """The (cached) sharding of a pmap operand or result over `devices`.
+
+  jaxlib sees one per-device aval on every device (a 'replicated' array);
+  its buffers hold the different slices of a pmapped value, and the morphax
+  Array wrapping it carries the global aval (device count first).
+  """
+  devices = tuple(devices)
+  sharding = _shardings.get(devices)
+  if sharding is None:
+    sharding = _shardings[devices] = _GSPMDSharding(
+        xc._xla.DeviceList(devices), xc.HloSharding.replicate())
+  return sharding
+
+
+PEER_LOST_MESSAGE = (
+    "A collective across processes failed: a peer process of this distributed "
+    "run died or disconnected, so this result can never be computed. The run "
+    "cannot continue; restart every process (from a checkpoint). Cause: {cause}")
+
+
+def _shard_to_host(buf):
+  """The host copy of a single-device jaxlib array. A cross-process
+  collective that lost its peer fails here (results are computed
+  asynchronously): that error is reported as a lost peer."""
+  try:
+    return buf._single_device_array_to_np_array_did_copy()[0]
+  except _jax.JaxRuntimeError as e:
+    text = str(e)
+    if "Gloo" in text or "peer" in text or "distributed" in text.lower():
+      raise RuntimeError(PEER_LOST_MESSAGE.format(cause=text.splitlines()[0][:400])) from e
+    raise
 
 
 IMMUTABLE_MESSAGE = """\
@@ -44,6 +81,11 @@ class Array:
 
   `shape`, `dtype`, `ndim`, `size` and `weak_type` come from its aval;
   `np.asarray(x)` copies it to the host.
+
+  A pmap result is sharded: `_device` is None and `_buf` is a jaxlib array
+  over several devices whose buffer i holds `x[i]` (`aval` is the global
+  one). It stays on its devices when fed back to pmap; np.asarray gathers
+  it, and `x[i]` fetches only shard i.
   """
   __slots__ = ("_buf", "aval", "_device", "_committed", "_npy", "__weakref__")
   __array_priority__ = 100
@@ -71,6 +113,10 @@ class Array:
 
   @property
   def device(self):
+    if self._device is None:
+      raise ValueError(
+          f"Array {self.aval.str_short()} is sharded over {len(self._shards())} "
+          "devices, so it has no single .device; see .devices() or .sharding")
     return self._device
 
   @property
@@ -79,10 +125,32 @@ class Array:
 
   @property
   def sharding(self):
+    if self._device is None:
+      return self._buf._sharding
     return sharding_for(self._device)
 
   def devices(self):
+    if self._device is None:
+      return set(self._buf._sharding._devices)
     return {self._device}
+
+  @property
+  def is_sharded(self):
+    """True for a pmap result spread over several devices."""
+    return self._device is None
+
+  def _shards(self):
+    """The per-device jaxlib arrays of a sharded Array, in device order."""
+    return self._buf._arrays
+
+  @property
+  def addressable_shards(self):
+    """One single-device Array per device of this process holding part of
+    this array (itself, for a single-device Array)."""
+    if self._device is not None:
+      return [self]
+    shard_aval = self.aval.update(shape=self.aval.shape[1:])
+    return [Array(b, shard_aval, b._sharding._device, True) for b in self._shards()]
 
   def block_until_ready(self):
     self._buf.block_until_ready()
@@ -92,6 +160,10 @@ class Array:
     return self._buf.is_ready()
 
   def copy_to_host_async(self):
+    if self._device is None:
+      for b in self._shards():
+        b._copy_single_device_array_to_host_async()
+      return
     self._buf._copy_single_device_array_to_host_async()
 
   def delete(self):
@@ -112,8 +184,26 @@ class Array:
         raise RuntimeError(
             f"Array {self.aval.str_short()} has been deleted: it was donated to "
             "a jit call (donate_argnums) or deleted with .delete().")
-      self._npy = self._buf._single_device_array_to_np_array_did_copy()[0]
+      if self._device is None:
+        self._npy = self._gather()
+      else:
+        self._npy = _shard_to_host(self._buf)
     return self._npy
+
+  def _gather(self):
+    """The host value of a sharded Array: its shards stacked."""
+    out = np.stack([_shard_to_host(b) for b in self._shards()])
+    out.flags.writeable = False
+    return out
+
+  def _shard(self, index):
+    """Row `index` of a sharded Array, fetched from its device alone."""
+    n = self.aval.shape[0]
+    if not -n <= index < n:
+      raise IndexError(f"index {index} is out of bounds for axis 0 with size {n}")
+    buf = self._shards()[index % n]
+    return Array(buf, self.aval.update(shape=self.aval.shape[1:]),
+                 buf._sharding._device, False)
 
   def __array__(self, dtype=None, copy=None):
     value = self._value()
@@ -225,4 +315,17 @@ def set_array_methods(cls, methods):
   install in one named function is what lets Array stay free of ops.
   """
   for name, fn in methods.items():
+    if cls is Array and name == "__getitem__":
+      fn = _shard_aware_getitem(fn)
     setattr(cls, name, fn)
+
+
+def _shard_aware_getitem(getitem):
+  """`x[i]` of a sharded Array with an int `i` fetches shard i only (a
+  pmap result read one device at a time); everything else is `getitem`."""
+  def __getitem__(self, index):
+    if self._device is None and type(index) is int:
+      return self._shard(index)
+    return getitem(self, index)
+  __getitem__.__doc__ = getitem.__doc__
+  return __getitem__

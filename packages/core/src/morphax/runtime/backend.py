@@ -37,6 +37,26 @@ Known platforms: cpu, gpu, cuda, rocm, tpu."""
 _lock = threading.Lock()
 _clients = {}
 _default_client = None
+# Keyword arguments for the CPU client of a distributed run (set by
+# morphax.distributed.initialize before the backend starts).
+_cpu_client_options = {}
+
+STARTED_MESSAGE = (
+    "{what} must be called before morphax starts its backend (before the "
+    "first array, computation or devices() call of this process).")
+
+
+def started():
+  """True once a PJRT client exists (the device layout is then fixed)."""
+  return bool(_clients)
+
+
+def set_cpu_client_options(**options):
+  """Options for the CPU client not made yet (distributed.initialize)."""
+  if started():
+    raise RuntimeError(STARTED_MESSAGE.format(what="morphax.distributed.initialize"))
+  _cpu_client_options.clear()
+  _cpu_client_options.update(options)
 
 
 def num_cpu_devices():
@@ -83,7 +103,9 @@ def _make_plugin_client(platform):
 
 def _make_client(platform):
   if platform == "cpu":
-    return xc.make_cpu_client(num_devices=num_cpu_devices())
+    options = dict(_cpu_client_options)
+    options.setdefault("num_devices", num_cpu_devices())
+    return xc.make_cpu_client(**options)
   return _make_plugin_client(platform)
 
 
@@ -189,4 +211,12 @@ def default_device():
 
 
 def process_index(backend=None):
+  """This process's index among the processes of a distributed run (0
+  when there is one process)."""
   return get_client(backend).process_index()
+
+
+def process_count(backend=None):
+  """How many processes share the devices (1 unless distributed.initialize
+  ran)."""
+  return len({d.process_index for d in devices(backend)})
