@@ -1,0 +1,9 @@
+"""Test setup shared by every test module of this package."""
+
+import os
+import tempfile
+
+# Compiles go to a throwaway persistent cache, never the user's: a test run
+# measures cold compiles and leaves nothing behind.
+_CACHE_DIR = tempfile.TemporaryDirectory(prefix="morphax-test-cache-")
+os.environ["MORPHAX_CACHE_DIR"] = _CACHE_DIR.name
