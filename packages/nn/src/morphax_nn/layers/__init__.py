@@ -1,0 +1,1 @@
+"""The layers of morphax_nn, one family per file."""
