@@ -1,0 +1,232 @@
+"""Leaf arrays on disk: one zarr v3 tensorstore array per leaf, with crc32s.
+
+Writes and reads of all leaves are issued together so tensorstore overlaps
+them on its I/O threads; checksums are computed on the raw little-endian
+bytes that the host holds.
+"""
+
+import concurrent.futures
+import os
+import time
+import zlib
+
+import numpy as np
+import tensorstore as ts
+
+from . import errors
+from . import layout
+from . import zarr_reader
+
+_DTYPE_NAMES = [
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+    "uint64", "bfloat16", "float16", "float32", "float64", "complex64",
+    "complex128", "float8_e4m3fn", "float8_e5m2", "float8_e4m3b11fnuz",
+    "float8_e4m3fnuz", "float8_e5m2fnuz", "int4",
+]
+
+
+def _supported_dtypes():
+  table = {}
+  for name in _DTYPE_NAMES:
+    try:
+      table[name] = ts.dtype(name)
+    except (ValueError, TypeError):  # an older tensorstore without the type
+      continue
+  return table
+
+
+SUPPORTED_DTYPES = _supported_dtypes()
+CHUNK_BYTES = 64 << 20   # large leaves are split along axis 0 into ~64 MiB chunks
+_LOG_EVERY_SECONDS = 2.0
+
+
+def dtype_name(dtype):
+  """The on-disk name of numpy `dtype`, or None when it cannot be stored."""
+  name = np.dtype(dtype).name
+  return name if name in SUPPORTED_DTYPES else None
+
+
+def numpy_dtype(name):
+  """The numpy dtype stored under on-disk name `name`."""
+  return SUPPORTED_DTYPES[name].numpy_dtype
+
+
+def checksum(array):
+  """crc32 of the bytes of C-contiguous host array `array`."""
+  return zlib.crc32(array.reshape(-1).view(np.uint8)) if array.size else 0
+
+
+def new_context():
+  """A tensorstore context for one save or restore (its I/O thread pool)."""
+  return ts.Context({"file_io_concurrency": {"limit": 16}})
+
+
+def _chunk_shape(shape, itemsize):
+  if not shape:
+    return []
+  row = itemsize * int(np.prod(shape[1:], dtype=np.int64))
+  rows = max(1, CHUNK_BYTES // max(row, 1))
+  return [max(1, min(shape[0], rows))] + [max(1, d) for d in shape[1:]]
+
+
+def _spec(directory, index):
+  return {"driver": "zarr3",
+          "kvstore": {"driver": "file",
+                      "path": os.path.join(directory, layout.leaf_dir(index)) + "/"}}
+
+
+class Progress:
+  """Reports bytes done to an optional callback and logs long transfers."""
+
+  def __init__(self, total, callback, logger, verb):
+    self.total, self.callback, self.logger, self.verb = total, callback, logger, verb
+    self.done = 0
+    self.start = self.last_log = time.perf_counter()
+
+  def add(self, nbytes):
+    self.done += nbytes
+    if self.callback is not None:
+      self.callback(self.done, self.total)
+    now = time.perf_counter()
+    if now - self.last_log >= _LOG_EVERY_SECONDS:
+      self.last_log = now
+      self.logger.info("%s: %.0f%% (%.1f of %.1f MB)", self.verb,
+                       100.0 * self.done / max(self.total, 1), self.done / 1e6,
+                       self.total / 1e6)
+
+
+def write_leaves(directory, arrays, names, path, progress, context):
+  """Writes host `arrays` as leaves 0..n-1 of the checkpoint being built in
+  `directory`; returns their crc32s."""
+  def failed(i, e):
+    what = f"leaf {names[i]} ({layout.leaf_dir(i)})"
+    return OSError(errors.WRITE_FAILED.format(path=path, what=what, why=e))
+
+  opens = []
+  for i, array in enumerate(arrays):
+    spec = _spec(directory, i)
+    spec["metadata"] = {
+        "shape": list(array.shape), "data_type": array.dtype.name,
+        "chunk_grid": {"name": "regular", "configuration": {
+            "chunk_shape": _chunk_shape(array.shape, array.dtype.itemsize)}},
+        "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]}
+    opens.append(ts.open(spec, create=True, context=context))
+  writes = []
+  for i, (future, array) in enumerate(zip(opens, arrays)):
+    try:
+      store = future.result()
+      writes.append(store.write(array, can_reference_source_data_indefinitely=True))
+    except Exception as e:  # tensorstore reports I/O failures as ValueError
+      raise failed(i, e) from e
+  with concurrent.futures.ThreadPoolExecutor(2) as pool:   # overlaps the writes
+    crcs = list(pool.map(checksum, arrays))
+  for i, (future, array) in enumerate(zip(writes, arrays)):
+    try:
+      future.result()
+    except Exception as e:
+      raise failed(i, e) from e
+    progress.add(array.nbytes)
+  return crcs
+
+
+FAST_READ = True   # read our own zarr layout directly (see zarr_reader); tests turn it off
+_BATCH_BYTES = 4 << 20   # small leaves go to the reader threads in batches of about this
+
+
+def _batches(records):
+  """Groups of leaf indices of about _BATCH_BYTES each (a large leaf alone)."""
+  batches, current, size = [], [], 0
+  for i, r in enumerate(records):
+    current.append(i)
+    size += int(np.prod(r["shape"], dtype=np.int64)) * numpy_dtype(r["dtype"]).itemsize
+    if size >= _BATCH_BYTES or len(current) >= 256:
+      batches.append(current)
+      current, size = [], 0
+  return batches + [current] if current else batches
+
+
+def _read_direct(directory, records, failed, accept):
+  """Reads leaves with zarr_reader on a few threads (reads and crc32 release
+  the GIL), calling `accept(i, (value, crc32))` on this thread as they
+  arrive; returns the indices that need tensorstore."""
+  def one(record):
+    try:
+      value = zarr_reader.read(os.path.join(directory, record["file"]),
+                               tuple(record["shape"]), numpy_dtype(record["dtype"]))
+    except (OSError, ValueError) as e:
+      raise failed(record, e) from e
+    return None if value is None else (value, checksum(value))
+
+  if not FAST_READ:
+    return list(range(len(records)))
+  rest = []
+  batches = _batches(records)
+  with concurrent.futures.ThreadPoolExecutor(min(4, len(batches) or 1)) as pool:
+    done = pool.map(lambda batch: [one(records[i]) for i in batch], batches)
+    for batch, results in zip(batches, done):
+      for i, result in zip(batch, results):
+        if result is None:
+          rest.append(i)
+        else:
+          accept(i, result)
+  return rest
+
+
+def _read_tensorstore(directory, records, failed, context):
+  """(value, crc32) per leaf, read through tensorstore."""
+  def spec(record):
+    return {"driver": "zarr3", "kvstore": {
+        "driver": "file", "path": os.path.join(directory, record["file"]) + "/"}}
+
+  opens = [ts.open(spec(r), open=True, context=context) for r in records]
+  reads = []
+  for record, future in zip(records, opens):
+    try:
+      store = future.result()
+      want = (list(record["shape"]), record["dtype"])
+      got = (list(store.shape), store.dtype.name)
+      if got != want:
+        raise ValueError(f"the file holds {got[1]}{got[0]}, the metadata says "
+                         f"{want[1]}{want[0]}")
+      reads.append(store.read())
+    except Exception as e:
+      raise failed(record, e) from e
+  out = []
+  for record, future in zip(records, reads):
+    try:
+      value = future.result()
+    except Exception as e:
+      raise failed(record, e) from e
+    out.append((value, checksum(value)))
+  return out
+
+
+def read_leaves(directory, records, path, progress, context, finish=None):
+  """Reads the leaves described by metadata `records`, verifying checksums.
+
+  `finish(i, value)`, if given, turns each verified leaf into its result as
+  soon as it is read (e.g. a device transfer that overlaps later reads).
+  """
+  def failed(record, e):
+    return errors.CorruptCheckpointError(errors.LEAF_READ_FAILED.format(
+        path=path, key=record["key"],
+        file=os.path.join(directory, record["file"]), why=e))
+
+  out = [None] * len(records)
+
+  def accept(i, result):
+    value, crc = result
+    record = records[i]
+    if crc != record["crc32"]:
+      raise errors.CorruptCheckpointError(errors.CHECKSUM_MISMATCH.format(
+          path=path, key=record["key"], file=os.path.join(directory, record["file"]),
+          got=crc, want=record["crc32"]))
+    progress.add(value.nbytes)
+    out[i] = value if finish is None else finish(i, value)
+
+  rest = _read_direct(directory, records, failed, accept)
+  if rest:
+    for i, result in zip(rest, _read_tensorstore(
+        directory, [records[i] for i in rest], failed, context)):
+      accept(i, result)
+  return out
