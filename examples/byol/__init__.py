@@ -1,0 +1,2 @@
+"""The BYOL example's modules (augment, model, probe), imported by train.py
+as the `byol` package from examples/."""
