@@ -55,6 +55,12 @@ def test_make_jaxpr_literals_and_typecheck():
   assert closed.out_avals[0].shape == (3,)
 
 
+def test_python_scalar_with_an_empty_array_under_jit():
+  # The scalar broadcast to size 0 has no element to make a literal of.
+  out = jax.jit(lambda x: lax.add(x, 1.0) * 2.0)(jnp.zeros((0, 3)))
+  assert out.shape == (0, 3) and out.dtype == np.float32
+
+
 def test_closures_become_constants():
   c = jnp.arange(3.0)
   closed = jax.make_jaxpr(lambda x: x * c)(jnp.ones(3))

@@ -110,7 +110,7 @@ class StagingTrace(trace_lib.Trace):
     scalar_aval = x.aval.update(shape=())
     if value.ndim == 0:
       return StagedTracer(self, x.aval, Literal(value, x.aval))
-    if all(s == 0 for s in value.strides):
+    if value.size and all(s == 0 for s in value.strides):
       literal = StagedTracer(self, scalar_aval,
                              Literal(np.asarray(value.reshape(-1)[0]), scalar_aval))
       with set_current_trace(self):
