@@ -305,3 +305,14 @@ def test_unhashable_params_error():
   with pytest.raises(TypeError, match=r"add: parameters \['bad'\] must be hashable"):
     REGISTRY["add"].bind(1.0, 2.0, bad=[1])
   assert prim is lax.add
+
+
+def test_host_copies_do_not_search_for_jax():
+  # jaxlib's device->host copy tries to import jax each time; where jax is
+  # absent that import now fails at once, still as ModuleNotFoundError.
+  import importlib
+  x = morphax.device_put(np.arange(4.0, dtype=np.float32)) + 1
+  np.testing.assert_array_equal(np.asarray(x), [1, 2, 3, 4])
+  assert "jax" in sys.modules and sys.modules["jax"] is None
+  with pytest.raises(ModuleNotFoundError):
+    importlib.import_module("jax")

@@ -4,12 +4,23 @@ Operators and NumPy-style methods are installed by morphax.numpy (the layer
 that knows the ops), through `set_array_methods`; this file knows only PJRT.
 """
 
+import importlib.util
+import sys
+
 import numpy as np
 from jaxlib import _jax
 from jaxlib import xla_client as xc
 
 from ..core import avals as avals_lib
 from . import backend
+
+# jaxlib's device->host copies try `import jax.core` and
+# `jax._src.sharding_impls` on every call; where jax is not installed each
+# failed import searches sys.path again (~0.2 ms a copy). A None entry in
+# sys.modules makes the import fail at once with the same
+# ModuleNotFoundError.
+if "jax" not in sys.modules and importlib.util.find_spec("jax") is None:
+  sys.modules["jax"] = None
 
 _SingleDeviceSharding = _jax.SingleDeviceSharding
 _GSPMDSharding = _jax.GSPMDSharding
