@@ -4,7 +4,7 @@ float32[4, 256, 256] over 4 CPU devices, morphax against JAX.
 Run: python benchmarks/bench_pmap.py [--quick] [--jax-python PATH]
 Each library runs in its own subprocess (never both in one process), with 4
 CPU devices (MORPHAX_NUM_CPU_DEVICES / XLA_FLAGS); JAX comes from
---jax-python (default /tmp/benchvenv/bin/python, which has jax and morphax).
+--jax-python (default: this Python; `nox -s bench` installs jax beside morphax).
 The timed call feeds the previous step's output back in, as a pmapped
 training loop does, and blocks on its result. Trials alternate between the
 libraries (--trials, default 3) and each keeps its best median, since a
@@ -78,7 +78,7 @@ def best(trials):
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--quick", action="store_true", help="few rounds (noisy)")
-  parser.add_argument("--jax-python", default="/tmp/benchvenv/bin/python",
+  parser.add_argument("--jax-python", default=sys.executable,
                       help="a Python with jax installed")
   parser.add_argument("--trials", type=int, default=3, help="alternating runs per library")
   parser.add_argument("--worker", help=argparse.SUPPRESS)

@@ -1,6 +1,6 @@
 """Benchmark of morphax_rng: jit'd normal(key, (10_000_000,)) against jax.random.
 
-Run: /tmp/benchvenv/bin/python benchmarks/bench_rng.py [--quick] [--size N]
+Run (in an environment with jax, e.g. `nox -s bench`): python benchmarks/bench_rng.py [--quick] [--size N]
 (an environment with both jax and morphax_rng installed). Each library runs
 in its own subprocess (`--worker morphax|jax`): both attach methods to
 jaxlib's C++ classes, so they never share a process. Timing is
