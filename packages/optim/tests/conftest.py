@@ -1,4 +1,5 @@
-"""Test setup shared by every test module of this package."""
+"""Test setup shared by every test module of this package: four CPU devices
+(set before morphax starts its backend) for the pmap test."""
 
 import os
 import tempfile
@@ -7,3 +8,5 @@ import tempfile
 # measures cold compiles and leaves nothing behind.
 _CACHE_DIR = tempfile.TemporaryDirectory(prefix="morphax-test-cache-")
 os.environ["MORPHAX_CACHE_DIR"] = _CACHE_DIR.name
+
+os.environ.setdefault("MORPHAX_NUM_CPU_DEVICES", "4")

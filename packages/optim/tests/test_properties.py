@@ -98,3 +98,35 @@ def test_quickstart_trains_a_tiny_linear_model():
     params, state = step(params, state)
   np.testing.assert_allclose(np.asarray(params["w"])[:, 0], [2.0, -3.0], atol=1e-2)
   assert float(loss(params)) < 1e-4
+
+
+def test_update_inside_pmap_with_pmeaned_grads_matches_one_device():
+  # Data-parallel: each device takes the gradient of its quarter of the
+  # batch, pmean averages them, and every replica applies the same update.
+  devices = morphax.devices()[:4]
+  assert len(devices) == 4, "tests/conftest.py asks for four CPU devices"
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(16, 3)).astype(np.float32)
+  y = rng.normal(size=(16,)).astype(np.float32)
+  params = {"w": jnp.asarray([0.5, -0.2, 0.1]), "b": jnp.asarray(0.3)}
+  opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(0.05))
+
+  def loss(p, x, y):
+    return jnp.mean((x @ p["w"] + p["b"] - y) ** 2)
+
+  def step(p, s, x, y, axis_name=None):
+    g = morphax.grad(loss)(p, x, y)
+    if axis_name:
+      g = morphax.lax.pmean(g, axis_name)
+    u, s = opt.update(g, s, p)
+    return optax.apply_updates(p, u), s
+
+  single = (params, opt.init(params))
+  replicated = morphax.device_put_replicated(single, devices)
+  pstep = morphax.pmap(lambda p, s, x, y: step(p, s, x, y, "batch"), axis_name="batch")
+  for _ in range(3):
+    single = morphax.jit(step)(*single, x, y)
+    replicated = pstep(*replicated, x.reshape(4, 4, 3), y.reshape(4, 4))
+  for a, b in zip(tu.tree_leaves(single), tu.tree_leaves(replicated)):
+    for replica in np.asarray(b):
+      np.testing.assert_allclose(replica, np.asarray(a), rtol=1e-5, atol=1e-6)
