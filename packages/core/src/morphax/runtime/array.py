@@ -16,11 +16,22 @@ from . import backend
 
 # jaxlib's device->host copies try `import jax.core` and
 # `jax._src.sharding_impls` on every call; where jax is not installed each
-# failed import searches sys.path again (~0.2 ms a copy). A None entry in
-# sys.modules makes the import fail at once with the same
-# ModuleNotFoundError.
+# failed import searches sys.path again (~0.2 ms a copy). This finder,
+# first on sys.meta_path, ends that search at once with the same
+# ModuleNotFoundError. sys.modules is left alone: libraries that probe it
+# for jax (scipy's array-API layer) see what they saw before.
+class _NoJaxFinder:
+  """Fails imports of the absent `jax` package without a path search."""
+
+  @staticmethod
+  def find_spec(name, path=None, target=None):
+    if name == "jax" or name.startswith("jax."):
+      raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    return None
+
+
 if "jax" not in sys.modules and importlib.util.find_spec("jax") is None:
-  sys.modules["jax"] = None
+  sys.meta_path.insert(0, _NoJaxFinder)
 
 _SingleDeviceSharding = _jax.SingleDeviceSharding
 _GSPMDSharding = _jax.GSPMDSharding
