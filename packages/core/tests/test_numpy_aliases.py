@@ -13,31 +13,7 @@ import morphax
 import morphax.numpy as jnp
 from morphax.test_util import check_grads
 
-_CANON = {np.dtype(np.int64): np.int32, np.dtype(np.float64): np.float32,
-          np.dtype(np.uint64): np.uint32, np.dtype(np.complex128): np.complex64}
-
-
-def R(*shape, dtype=np.float32, seed=0):
-  rng = np.random.RandomState(seed + len(shape))
-  if np.dtype(dtype).kind in "iu":
-    return rng.randint(-5 if np.dtype(dtype).kind == "i" else 0, 9, shape).astype(dtype)
-  if np.dtype(dtype).kind == "c":
-    return (rng.randn(*shape) + 1j * rng.randn(*shape)).astype(dtype)
-  return np.asarray(rng.randn(*shape)).astype(dtype)
-
-
-def check(out, expected, rtol=1e-5, atol=1e-5):
-  if isinstance(expected, (list, tuple)):
-    assert isinstance(out, (list, tuple)) and len(out) == len(expected)
-    for o, e in zip(out, expected):
-      check(o, e, rtol, atol)
-    return
-  expected = np.asarray(expected)
-  expected = expected.astype(_CANON.get(expected.dtype, expected.dtype))
-  assert isinstance(out, morphax.Array), type(out)
-  assert out.shape == expected.shape, (out.shape, expected.shape)
-  assert out.dtype == expected.dtype, (out.dtype, expected.dtype)
-  np.testing.assert_allclose(np.asarray(out), expected, rtol=rtol, atol=atol)
+from _oracle import R, check
 
 
 def row(name, arrays, *static, np_fn=None, **kw):

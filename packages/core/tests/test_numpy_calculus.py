@@ -9,27 +9,7 @@ import morphax
 import morphax.numpy as jnp
 from morphax.test_util import check_grads
 
-_CANON = {np.dtype(np.int64): np.int32, np.dtype(np.float64): np.float32,
-          np.dtype(np.complex128): np.complex64}
-
-
-def R(*shape, seed=0):
-  return np.random.RandomState(seed + len(shape)).randn(*shape).astype(np.float32)
-
-
-def check(out, expected, rtol=1e-5, atol=1e-5):
-  if isinstance(expected, (list, tuple)):
-    assert isinstance(out, (list, tuple)) and len(out) == len(expected)
-    for o, e in zip(out, expected):
-      check(o, e, rtol, atol)
-    return
-  expected = np.asarray(expected)
-  expected = expected.astype(_CANON.get(expected.dtype, expected.dtype))
-  assert isinstance(out, morphax.Array), type(out)
-  assert out.shape == expected.shape, (out.shape, expected.shape)
-  assert out.dtype == expected.dtype, (out.dtype, expected.dtype)
-  np.testing.assert_allclose(np.asarray(out), expected, rtol=rtol, atol=atol)
-
+from _oracle import R, check
 
 X = R(3, 5)
 FW = np.array([1, 2, 1, 3, 1])

@@ -10,21 +10,11 @@ import morphax
 import morphax.numpy as jnp
 from morphax.test_util import check_grads
 
-_CANON = {np.dtype(np.int64): np.int32, np.dtype(np.float64): np.float32}
+import _oracle
 
 
 def check(out, expected):
-  if isinstance(expected, (list, tuple)):
-    assert isinstance(out, (list, tuple)) and len(out) == len(expected)
-    for o, e in zip(out, expected):
-      check(o, e)
-    return
-  expected = np.asarray(expected)
-  expected = expected.astype(_CANON.get(expected.dtype, expected.dtype))
-  assert isinstance(out, morphax.Array), type(out)
-  assert out.shape == expected.shape, (out.shape, expected.shape)
-  assert out.dtype == expected.dtype, (out.dtype, expected.dtype)
-  np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-6)
+  _oracle.check(out, expected, rtol=1e-6, atol=0)
 
 
 A = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
