@@ -316,3 +316,12 @@ def test_host_copies_do_not_search_for_jax():
   assert "jax" not in sys.modules
   with pytest.raises(ModuleNotFoundError):
     importlib.import_module("jax")
+
+
+def test_block_until_ready_waits_on_every_leaf_and_returns_the_tree():
+  x = morphax.device_put(np.arange(3.0, dtype=np.float32))
+  tree = {"a": x * 2, "b": [x + 1, "label", None], "c": 3}
+  out = morphax.block_until_ready(tree)
+  assert out is tree
+  assert all(leaf.is_ready() for leaf in (tree["a"], tree["b"][0]))
+  np.testing.assert_array_equal(np.asarray(out["b"][0]), [1, 2, 3])

@@ -5,7 +5,7 @@ from .runtime.array import Array
 from .runtime.backend import (default_backend, device_count, devices,
                               local_device_count, local_devices, process_count,
                               process_index)
-from .runtime.dispatch import device_get, device_put
+from .runtime.dispatch import block_until_ready, device_get, device_put
 from .runtime.sharded import device_put_replicated, device_put_sharded
 from .api import (ShapeDtypeStruct, disable_jit, eval_shape, grad, hessian,
                   jacfwd, jacrev, jit, jvp, linearize, make_jaxpr, pmap,

@@ -103,6 +103,15 @@ def device_get(x):
   return tree.tree_map(get, x)
 
 
+def block_until_ready(x):
+  """Waits until every Array leaf of pytree `x` is computed; returns `x`
+  (as jax.block_until_ready). Other leaves pass through."""
+  for leaf in tree.tree_leaves(x):
+    if isinstance(leaf, Array):
+      leaf.block_until_ready()
+  return x
+
+
 # --- Eager primitive application -------------------------------------------
 
 DELETED_MESSAGE = (
