@@ -54,7 +54,8 @@ def dot_product_attention_weights(query, key, bias=None, mask=None,
     logits = jnp.where(mask, logits, big_neg)
   if force_fp32_for_softmax and dtype != jnp.float32:
     logits = logits.astype(jnp.float32)
-  weights = jnp.exp(logits - jnp.max(logits, axis=-1, keepdims=True))
+  # The max is a constant shift (softmax ignores it): no gradient through it.
+  weights = jnp.exp(logits - lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True)))
   weights = (weights / jnp.sum(weights, axis=-1, keepdims=True)).astype(dtype)
   if module is not None:
     module.sow('intermediates', 'attention_weights', weights)
