@@ -18,8 +18,9 @@ TEST_TOOLS = ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6.100", "scipy>=1.13"
 PYTEST = ["pytest", "-q", "-n", "2", "-p", "no:cacheprovider"]
 # Dependencies first: pip then resolves each sibling from its local folder.
 ALL_PACKAGES = ["core", "rng", "optim", "nn", "checkpoint"]
-# What the examples may add (scikit-learn for its bundled digits data).
-EXAMPLE_TOOLS = ["scikit-learn", "tqdm"]
+# What the examples may add: scikit-learn for its bundled digits data, a
+# progress bar, matplotlib for --plot.
+EXAMPLE_TOOLS = ["scikit-learn", "tqdm", "matplotlib"]
 
 
 def _install_numpy(session, version):
