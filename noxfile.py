@@ -81,5 +81,8 @@ def integration(session):
 @nox.session
 def bench(session):
   """morphax side by side with real JAX at the version of the pinned jaxlib."""
-  session.install(*(f"./packages/{p}" for p in ALL_PACKAGES), "jax==0.10.2", "optax")
+  session.install(*(f"./packages/{p}" for p in ALL_PACKAGES), "jax==0.10.2", "optax", "flax")
   session.run("python", "benchmarks/run.py", *session.posargs)
+  for script in ("bench_pmap.py", "bench_rng.py", "bench_transformer.py",
+                 "bench_checkpoint.py"):
+    session.run("python", f"benchmarks/{script}")

@@ -5,8 +5,8 @@ Run: python benchmarks/bench_transformer.py [--full] [--trials N] [--jax-python 
 The same model is written once for morphax_nn/morphax_optim and once for
 flax.linen/optax (the source below differs only in its imports); each
 library runs in its own subprocess (never both in one process), JAX from
---jax-python (default /tmp/benchvenv/bin/python, which has jax, flax, optax
-and morphax). Both persistent compilation caches are off (MORPHAX_CACHE_DIR
+--jax-python (default: this Python; `nox -s bench` installs jax, flax and
+optax beside the morphax packages). Both persistent compilation caches are off (MORPHAX_CACHE_DIR
 empty, JAX_COMPILATION_CACHE_DIR unset), as in run.py's worker_env.
 
 Measured: the steady-state step (the train state fed back, as in a training
@@ -202,7 +202,7 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--full", action="store_true",
                       help="_timing's FULL rounds (200 warm-up calls: minutes)")
-  parser.add_argument("--jax-python", default="/tmp/benchvenv/bin/python",
+  parser.add_argument("--jax-python", default=sys.executable,
                       help="a Python with jax, flax and optax installed")
   parser.add_argument("--trials", type=int, default=2, help="alternating runs per library")
   parser.add_argument("--first-trials", type=int, default=5,
