@@ -233,6 +233,43 @@ def shard(batch, devices):
           for k, v in batch.items()}
 
 
+# --- training plumbing shared by the examples (imports morphax lazily) ---------
+
+def data_parallel(train_step, num_devices, axis_name="batch"):
+  """(step_fn, to_device, from_device): `train_step(state, batch)` jitted on
+  one device, or pmapped over the first `num_devices` local devices with
+  the state replicated (`train_step` then averages its gradients over
+  `axis_name` itself)."""
+  import morphax
+  if num_devices == 1:
+    identity = lambda state: state  # noqa: E731
+    return morphax.jit(train_step), identity, identity
+  devices = morphax.local_devices()[:num_devices]
+  if len(devices) < num_devices:
+    sys.exit(f"--devices {num_devices}: only {len(devices)} devices available")
+  step_fn = morphax.pmap(train_step, axis_name=axis_name, devices=devices)
+  to_device = lambda state: morphax.device_put_replicated(state, devices)  # noqa: E731
+  from_device = lambda state: morphax.tree_util.tree_map(lambda x: x[0], state)  # noqa: E731
+  return step_fn, to_device, from_device
+
+
+def open_checkpoints(args, state):
+  """(manager, state, start_step): a CheckpointManager in --workdir keeping
+  the last two checkpoints; with --resume, `state` restored from the latest
+  one (its structure and dtypes from the given `state`)."""
+  import morphax_checkpoint as ocp
+  directory = args.workdir / "checkpoints"
+  manager = ocp.CheckpointManager(directory, ocp.CheckpointManagerOptions(max_to_keep=2))
+  start_step = 0
+  if args.resume and manager.latest_step() is not None:
+    start_step = manager.latest_step()
+    state = manager.restore(start_step, target=state)
+    print(f"resumed from step {start_step} ({directory})")
+  elif args.resume:
+    print(f"--resume: no checkpoint in {directory}, starting fresh")
+  return manager, state, start_step
+
+
 # --- progress, metrics, summary ----------------------------------------------------
 
 class Progress:

@@ -55,7 +55,6 @@ def main(argv=None):
 
   import morphax
   import morphax.numpy as jnp
-  import morphax_checkpoint as ocp
   import morphax_optim as optax
   import morphax_rng as random
   from byol import augment, model, probe
@@ -122,28 +121,13 @@ def main(argv=None):
     return probe.linear_probe(features(encoder_params, train), train["y"],
                               features(encoder_params, test), test["y"], num_classes)
 
+  step_fn, to_device, from_device = common.data_parallel(train_step, args.devices)
   if args.devices > 1:
-    devices = morphax.local_devices()[:args.devices]
-    if len(devices) < args.devices:
-      sys.exit(f"--devices {args.devices}: only {len(devices)} devices available")
-    step_fn = morphax.pmap(train_step, axis_name="batch", devices=devices)
-    to_device = lambda state: morphax.device_put_replicated(state, devices)
-    from_device = lambda state: morphax.tree_util.tree_map(lambda x: x[0], state)
-    step_keys = lambda key: random.split(key, args.devices)
+    step_keys = lambda key: random.split(key, args.devices)  # noqa: E731
   else:
-    step_fn = morphax.jit(train_step)
-    to_device = from_device = step_keys = lambda x: x
+    step_keys = lambda key: key  # noqa: E731
 
-  manager = ocp.CheckpointManager(args.workdir / "checkpoints",
-                                  ocp.CheckpointManagerOptions(max_to_keep=2))
-  state = init_state(init_key)
-  start_step = 0
-  if args.resume and manager.latest_step() is not None:
-    start_step = manager.latest_step()
-    state = manager.restore(start_step, target=state)
-    print(f"resumed from step {start_step} ({args.workdir / 'checkpoints'})")
-  elif args.resume:
-    print(f"--resume: no checkpoint in {args.workdir / 'checkpoints'}, starting fresh")
+  manager, state, start_step = common.open_checkpoints(args, init_state(init_key))
   metrics = common.MetricsLog(args.workdir / "metrics.csv",
                               ["train_loss", "tau", "probe_accuracy"],
                               resume_step=start_step if args.resume else None)

@@ -32,7 +32,6 @@ def main(argv=None):
 
   import morphax
   import morphax.numpy as jnp
-  import morphax_checkpoint as ocp
   import morphax_nn as nn
   import morphax_optim as optax
   import morphax_rng as random
@@ -78,17 +77,9 @@ def main(argv=None):
     return jnp.argmax(model.apply({"params": params}, x), -1)
 
   predict = morphax.jit(predict)
-  if args.devices > 1:
-    devices = morphax.local_devices()[:args.devices]
-    if len(devices) < args.devices:
-      sys.exit(f"--devices {args.devices}: only {len(devices)} devices available")
-    step_fn = morphax.pmap(lambda s, b: train_step(s, b, "batch"), axis_name="batch",
-                           devices=devices)
-    to_device = lambda state: morphax.device_put_replicated(state, devices)
-    from_device = lambda state: morphax.tree_util.tree_map(lambda x: x[0], state)
-  else:
-    step_fn = morphax.jit(train_step)
-    to_device = from_device = lambda state: state
+  axis_name = "batch" if args.devices > 1 else None
+  step_fn, to_device, from_device = common.data_parallel(
+      lambda s, b: train_step(s, b, axis_name), args.devices)
 
   def evaluate(params):
     correct = 0
@@ -97,16 +88,7 @@ def main(argv=None):
       correct += int((np.asarray(predict(params, x)) == test["y"][start:start + 512]).sum())
     return correct / len(test["y"])
 
-  manager = ocp.CheckpointManager(args.workdir / "checkpoints",
-                                  ocp.CheckpointManagerOptions(max_to_keep=2))
-  state = init_state()
-  start_step = 0
-  if args.resume and manager.latest_step() is not None:
-    start_step = manager.latest_step()
-    state = manager.restore(start_step, target=state)
-    print(f"resumed from step {start_step} ({args.workdir / 'checkpoints'})")
-  elif args.resume:
-    print(f"--resume: no checkpoint in {args.workdir / 'checkpoints'}, starting fresh")
+  manager, state, start_step = common.open_checkpoints(args, init_state())
   metrics = common.MetricsLog(args.workdir / "metrics.csv",
                               ["train_loss", "train_accuracy", "test_accuracy"],
                               resume_step=start_step if args.resume else None)
