@@ -256,6 +256,17 @@ deflinear(all_gather_p, _all_gather_transpose)
 all_gather_p.named_axes = True
 
 
+def _check_split_size(name, shape, axis, tiled, axis_name, size):
+  """The dimension a collective splits over the devices holds one entry
+  (tiled: a whole number of blocks) per device."""
+  n = shape[axis]
+  if (n % size if tiled else n != size):
+    raise ValueError(SPLIT_SIZE_MESSAGE.format(
+        name=name, axis=axis, shape=shape,
+        what="a multiple of" if tiled else "equal to", axis_name=axis_name,
+        size=size, hint="" if tiled else " (or pass tiled=True)"))
+
+
 def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None,
                  tiled=False):
   """psum of `x`, of which each device keeps one block: index i of
@@ -268,12 +279,7 @@ def psum_scatter(x, axis_name, *, scatter_dimension=0, axis_index_groups=None,
   def one(leaf):
     aval = aval_of(leaf)
     dim = canonicalize_axis("psum_scatter", scatter_dimension, aval.ndim)
-    n = aval.shape[dim]
-    if (n % size if tiled else n != size):
-      raise ValueError(SPLIT_SIZE_MESSAGE.format(
-          name="psum_scatter", axis=dim, shape=aval.shape,
-          what="a multiple of" if tiled else "equal to", axis_name=names[0],
-          size=size, hint="" if tiled else " (or pass tiled=True)"))
+    _check_split_size("psum_scatter", aval.shape, dim, tiled, names[0], size)
     return psum_scatter_p.bind(leaf, axis_name=names, scatter_dimension=dim,
                                tiled=bool(tiled), axis_size=size)
   return tree.tree_map(one, x)
@@ -413,12 +419,7 @@ def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
     aval = aval_of(leaf)
     split = canonicalize_axis("all_to_all", split_axis, aval.ndim)
     concat = canonicalize_axis("all_to_all", concat_axis, aval.ndim)
-    n = aval.shape[split]
-    if (n % size if tiled else n != size):
-      raise ValueError(SPLIT_SIZE_MESSAGE.format(
-          name="all_to_all", axis=split, shape=aval.shape,
-          what="a multiple of" if tiled else "equal to", axis_name=names[0],
-          size=size, hint="" if tiled else " (or pass tiled=True)"))
+    _check_split_size("all_to_all", aval.shape, split, tiled, names[0], size)
     return all_to_all_p.bind(leaf, axis_name=names, split_axis=split,
                              concat_axis=concat, tiled=bool(tiled), axis_size=size)
   return tree.tree_map(one, x)
