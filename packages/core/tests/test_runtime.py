@@ -169,6 +169,46 @@ def test_device_put_copies_host_memory():
   assert np.asarray(x)[0] == 1.0
 
 
+def _aligned(n, dtype, offset=0):
+  """A fresh numpy array of n `dtype` items whose data starts `offset` bytes
+  past a 64-byte boundary."""
+  itemsize = np.dtype(dtype).itemsize
+  raw = np.zeros(n * itemsize + 128, np.uint8)
+  start = (-raw.ctypes.data) % 64 + offset
+  return raw[start:start + n * itemsize].view(dtype)
+
+
+def test_device_put_may_alias_uses_aligned_host_memory_in_place():
+  host = _aligned(1000, np.float32)
+  host[:] = np.arange(1000)
+  x = morphax.device_put(host, may_alias=True)
+  host[0] = 7.0   # breaks the promise on purpose, to observe the aliasing
+  assert np.asarray(x)[0] == 7.0
+  del host
+  np.testing.assert_array_equal(np.asarray(x)[1:], np.arange(1, 1000))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _aligned(1000, np.float32, offset=16),             # misaligned
+    lambda: np.arange(2000, dtype=np.float32)[::2],            # strided
+    lambda: np.arange(1000, dtype=np.float64),                 # canonicalized
+])
+def test_device_put_may_alias_copies_what_it_cannot_alias(make):
+  host = make()
+  want = np.array(host, np.float32)
+  x = morphax.device_put(host, may_alias=True)
+  host[...] = -1
+  np.testing.assert_array_equal(np.asarray(x), want)
+
+
+def test_device_put_may_alias_false_makes_a_new_buffer():
+  x = morphax.device_put(np.arange(4, dtype=np.float32))
+  assert morphax.device_put(x) is x
+  y = morphax.device_put(x, may_alias=False)
+  assert y is not x and y.unsafe_buffer_pointer() != x.unsafe_buffer_pointer()
+  np.testing.assert_array_equal(np.asarray(y), np.arange(4))
+
+
 def test_pickle_roundtrip():
   x = morphax.device_put(np.arange(3, dtype=np.int32))
   y = pickle.loads(pickle.dumps(x))

@@ -44,6 +44,10 @@ _GSPMDSharding._device_assignment = property(lambda self: tuple(self._devices))
 _GSPMDSharding._to_xla_hlo_sharding = lambda self, ndim: self._hlo_sharding
 
 _COPY_SEMANTICS = _jax.HostBufferSemantics.IMMUTABLE_ONLY_DURING_CALL
+# The device may keep using the host buffer (and keeps the numpy array
+# alive); on CPU, a C-contiguous 64-byte-aligned buffer is then used in
+# place, anything else is still copied.
+_ALIAS_SEMANTICS = _jax.HostBufferSemantics.ZERO_COPY
 
 _shardings = {}
 
@@ -188,6 +192,13 @@ class Array:
       return
     self._buf._copy_single_device_array_to_host_async()
 
+  def unsafe_buffer_pointer(self):
+    """The address of this single-device Array's device buffer."""
+    if self._device is None:
+      raise ValueError("unsafe_buffer_pointer: this Array is spread over several "
+                       "devices; use .addressable_shards")
+    return self._buf.unsafe_buffer_pointer()
+
   def delete(self):
     self._buf.delete()
 
@@ -322,11 +333,14 @@ def _rebuild(value, weak_type):
              backend.default_device(), committed=False)
 
 
-def put(value, aval, device, committed):
-  """Copies host numpy `value` (already of `aval.dtype`) onto `device`."""
+def put(value, aval, device, committed, may_alias=False):
+  """Copies host numpy `value` (already of `aval.dtype`) onto `device`; with
+  `may_alias`, the Array may share `value`'s memory instead (the caller
+  promises never to write `value` again)."""
+  semantics = _ALIAS_SEMANTICS if may_alias else _COPY_SEMANTICS
   buf = _jax.batched_device_put(
       aval, sharding_for(device), [value], [device], committed, False,
-      _COPY_SEMANTICS, enable_x64=avals_lib.x64_enabled())
+      semantics, enable_x64=avals_lib.x64_enabled())
   return Array(buf, aval, device, committed)
 
 

@@ -57,9 +57,13 @@ def host_aval(x, where="device_put"):
   return value, avals_lib.ShapedArray(value.shape, dtype, False)
 
 
-def to_array(x, device=None, where="device_put"):
-  """`x` as an Array (uncommitted unless `device` is given)."""
+def to_array(x, device=None, where="device_put", may_alias=None):
+  """`x` as an Array (uncommitted unless `device` is given); see device_put
+  for `may_alias`."""
   if type(x) is Array:
+    if may_alias is False:
+      return put(x._value(), x.aval, _check_device(device) if device is not None
+                 else x._device, committed=device is not None or x._committed)
     return x if device is None else _move(x, device, committed=True)
   if isinstance(x, Tracer):
     x._trace.check_tracer(x)  # a leak raises UnexpectedTracerError
@@ -68,9 +72,10 @@ def to_array(x, device=None, where="device_put"):
     value, aval = x.value, x.aval
   else:
     value, aval = host_aval(x, where)
+  alias = bool(may_alias) and isinstance(x, np.ndarray)
   if device is None:
-    return put(value, aval, backend.default_device(), committed=False)
-  return put(value, aval, _check_device(device), committed=True)
+    return put(value, aval, backend.default_device(), committed=False, may_alias=alias)
+  return put(value, aval, _check_device(device), committed=True, may_alias=alias)
 
 
 def _check_device(device):
@@ -88,10 +93,17 @@ def _move(x, device, committed):
   return put(x._value(), x.aval, device, committed)
 
 
-def device_put(x, device=None):
+def device_put(x, device=None, *, may_alias=None):
   """Places the leaves of pytree `x` on `device` (committed), or on the
-  default device (uncommitted) when `device` is None."""
-  return tree.tree_map(lambda leaf: to_array(leaf, device), x)
+  default device (uncommitted) when `device` is None.
+
+  `may_alias` (as in JAX): None or True lets an Array already in place be
+  returned as it is, False always makes a new buffer. True also lets a
+  numpy leaf's memory be used in place where the device can (CPU, a
+  C-contiguous 64-byte-aligned array): the caller must not write that numpy
+  array afterwards. By default numpy memory is always copied.
+  """
+  return tree.tree_map(lambda leaf: to_array(leaf, device, may_alias=may_alias), x)
 
 
 def device_get(x):
