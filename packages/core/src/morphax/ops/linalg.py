@@ -318,11 +318,14 @@ def _dot_general_transpose(ct, lhs, rhs, *, dimension_numbers, precision,
     out_axes = list(lb) + lhs_free + [lc[rc.index(r)] for r in sorted(rc)]
     ct_lhs = _to_operand_order(out, out_axes, lhs_aval)
   if is_undefined_primal(rhs) and not is_undefined_primal(lhs):
-    # Output: batch, lhs's contracting dims in lhs order, then rhs free.
+    # Cotangent first (output: batch, rhs free, then lhs's contracting dims
+    # in lhs order), then a transpose into rhs's order. For a weight
+    # (x @ w) XLA folds that transpose into the dot by swapping operands
+    # and physically transposes the small cotangent, not the activation.
     out = dot_general_p.bind(
-        lhs, ct, dimension_numbers=((tuple(lhs_free), ct_lhs_free),
-                                    (lb, ct_batch)), **params)
-    out_axes = list(rb) + [rc[lc.index(d)] for d in sorted(lc)] + rhs_free
+        ct, lhs, dimension_numbers=((ct_lhs_free, tuple(lhs_free)),
+                                    (ct_batch, lb)), **params)
+    out_axes = list(rb) + rhs_free + [rc[lc.index(d)] for d in sorted(lc)]
     ct_rhs = _to_operand_order(out, out_axes, rhs_aval)
   return [ct_lhs, ct_rhs]
 
