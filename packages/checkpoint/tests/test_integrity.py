@@ -11,7 +11,7 @@ from morphax_checkpoint import storage
 
 TREE = {"params": {"w": np.arange(12, dtype=np.float32).reshape(3, 4)},
         "b": np.ones(5, np.int32)}
-W_CHUNK = os.path.join("d", "0", "c", "0", "0")
+W_CHUNK = os.path.join("d", "0", "c.0.0")
 
 
 @pytest.fixture(autouse=True, params=["direct", "tensorstore"])

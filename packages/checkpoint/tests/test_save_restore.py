@@ -2,6 +2,7 @@
 
 import collections
 import os
+import zlib
 
 import ml_dtypes
 import numpy as np
@@ -193,8 +194,25 @@ def test_large_leaf_is_chunked_and_restored(tmp_path, monkeypatch, fast_read):
   monkeypatch.setattr(mc.storage, "FAST_READ", fast_read)
   value = np.arange(3000, dtype=np.float32).reshape(100, 30)
   mc.save(tmp_path / "c", {"v": value})
-  assert len(os.listdir(tmp_path / "c" / "d" / "0" / "c")) == 13   # 8 rows per chunk
+  chunks = [f for f in os.listdir(tmp_path / "c" / "d" / "0") if f.startswith("c.")]
+  assert sorted(chunks) == sorted(f"c.{i}.0" for i in range(13))   # 8 rows per chunk
   np.testing.assert_array_equal(mc.restore(tmp_path / "c")["v"], value)
+
+
+@pytest.mark.parametrize("separator", ["/", "."])
+def test_direct_reader_reads_either_chunk_key_separator(tmp_path, monkeypatch, separator):
+  monkeypatch.setattr(mc.storage, "CHUNK_BYTES", 1000)
+  monkeypatch.setattr(mc.storage, "SEPARATOR", separator)   # "/": the first format's keys
+  value = np.arange(3000, dtype=np.float32).reshape(100, 30)
+  mc.save(tmp_path / "c", {"v": value, "s": np.float32(2.5)})
+  [record] = [r for r in mc.layout.read_metadata(str(tmp_path / "c"))["leaves"]
+              if r["key"] == "['v']"]
+  got, crc = mc.zarr_reader.read(str(tmp_path / "c" / record["file"]), (100, 30), np.float32)
+  np.testing.assert_array_equal(got, value)
+  assert crc == zlib.crc32(value.tobytes()) and got.ctypes.data % 64 == 0
+  restored = mc.restore(tmp_path / "c")
+  np.testing.assert_array_equal(restored["v"], value)
+  assert restored["s"] == np.float32(2.5)
 
 
 def test_direct_reader_leaves_foreign_layouts_to_tensorstore(tmp_path):

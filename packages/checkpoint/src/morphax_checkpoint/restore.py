@@ -45,9 +45,10 @@ def _place(value, record, target, key, path):
     return value[()]
   if isinstance(target, np.ndarray):
     return value
+  # `value` is the reader's own fresh buffer: the device may keep it (no copy on CPU)
   if isinstance(target, morphax.Array) and target.committed:
-    return morphax.device_put(value, next(iter(target.devices())))
-  return morphax.device_put(value)
+    return morphax.device_put(value, next(iter(target.devices())), may_alias=True)
+  return morphax.device_put(value, may_alias=True)
 
 
 def _without_target(value, record):
@@ -55,7 +56,7 @@ def _without_target(value, record):
     return value
   if record.get("kind") == "numpy_scalar":
     return value[()]
-  return morphax.device_put(value)
+  return morphax.device_put(value, may_alias=True)   # the reader's own fresh buffer
 
 
 def _read(path, records, wanted, progress):
