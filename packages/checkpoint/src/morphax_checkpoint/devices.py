@@ -35,9 +35,8 @@ def _ordered_devices(sharding):
   return None
 
 
-def shard_record(x, host):
-  """Metadata entries for leaf `x` (host copy `host`) spread over devices."""
-  n = device_count_of(x)
+def shard_record(n, host):
+  """Metadata entries for a leaf spread over `n` devices (host copy `host`)."""
   if n <= 1:
     return {}
   replicated = bool(host.shape and host.shape[0] == n and all(

@@ -24,15 +24,30 @@ logger = logging.getLogger("morphax_checkpoint")
 
 
 class Snapshot:
-  """A host copy of a pytree: its JSON tree, leaf records and host arrays."""
-  __slots__ = ("tree", "records", "arrays")
+  """A host copy of a pytree: its JSON tree, host arrays and (built on first
+  use, by the background writer of an async save) the leaf records."""
+  __slots__ = ("tree", "leaves", "arrays", "_records")
 
-  def __init__(self, tree, records, arrays):
-    self.tree, self.records, self.arrays = tree, records, arrays
+  def __init__(self, tree, leaves, arrays):
+    self.tree, self.leaves, self.arrays = tree, leaves, arrays
+    self._records = None
 
   @property
   def nbytes(self):
     return sum(a.nbytes for a in self.arrays)
+
+  @property
+  def records(self):
+    """One metadata record per leaf (key path, file, shape, dtype, kind, devices)."""
+    if self._records is None:
+      self._records = []
+      for i, ((key, kind, count), host) in enumerate(zip(self.leaves, self.arrays)):
+        record = {"key": structure.keystr(key), "file": layout.leaf_dir(i),
+                  "shape": list(host.shape), "dtype": storage.dtype_name(host.dtype),
+                  "kind": kind}
+        record.update(devices.shard_record(count, host))
+        self._records.append(record)
+    return self._records
 
 
 def _leaf_kind(x):
@@ -52,7 +67,11 @@ def _to_host(x):
 
 
 def snapshot(tree):
-  """Copies the leaves of `tree` to host memory (device->host) and describes them."""
+  """Copies the leaves of `tree` to host memory (device->host).
+
+  This is all an async save makes its caller wait for: per leaf, the host
+  copy plus a dtype check and its kind; the records are built later.
+  """
   leaves = []
   node = structure.encode(tree, leaves)
   for _, x in leaves:
@@ -61,20 +80,15 @@ def snapshot(tree):
     # call (it tries to `import jax` each time).
     if isinstance(x, morphax.Array) and _on_accelerator(x):
       x.copy_to_host_async()
-  records, arrays = [], []
-  for i, (key, x) in enumerate(leaves):
-    name = storage.dtype_name(x.dtype)
-    if name is None:
+  described, arrays = [], []
+  for key, x in leaves:
+    if not storage.is_supported(x.dtype):
       raise TypeError(errors.UNSUPPORTED_DTYPE.format(
           key=structure.keystr(key), dtype=x.dtype,
           supported=", ".join(storage.SUPPORTED_DTYPES)))
-    host = _to_host(x)
-    record = {"key": structure.keystr(key), "file": layout.leaf_dir(i),
-              "shape": list(host.shape), "dtype": name, "kind": _leaf_kind(x)}
-    record.update(devices.shard_record(x, host))
-    records.append(record)
-    arrays.append(host)
-  return Snapshot(node, records, arrays)
+    described.append((key, _leaf_kind(x), devices.device_count_of(x)))
+    arrays.append(_to_host(x))
+  return Snapshot(node, described, arrays)
 
 
 def write_snapshot(snap, path, *, force=False, step=None, metrics=None,

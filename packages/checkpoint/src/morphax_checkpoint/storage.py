@@ -40,6 +40,14 @@ CHUNK_BYTES = 64 << 20   # large leaves are split along axis 0 into ~64 MiB chun
 _LOG_EVERY_SECONDS = 2.0
 
 
+_SUPPORTED_NUMPY = {np.dtype(t.numpy_dtype) for t in SUPPORTED_DTYPES.values()}
+
+
+def is_supported(dtype):
+  """Whether arrays of numpy `dtype` can be stored."""
+  return dtype in _SUPPORTED_NUMPY
+
+
 def dtype_name(dtype):
   """The on-disk name of numpy `dtype`, or None when it cannot be stored."""
   name = np.dtype(dtype).name
