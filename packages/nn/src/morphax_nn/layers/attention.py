@@ -4,6 +4,8 @@ multi-head attention modules with an autoregressive decoding cache."""
 import functools
 import typing
 
+import numpy as np
+
 import morphax.numpy as jnp
 from morphax import lax
 import morphax_rng as random
@@ -44,7 +46,9 @@ def dot_product_attention_weights(query, key, bias=None, mask=None,
   query, key = promote_dtype(query, key, dtype=dtype)
   dtype = query.dtype
   depth = query.shape[-1]
-  query = query / jnp.sqrt(jnp.asarray(depth, dtype))
+  # A host-side constant: a traced sqrt of a captured array would be a
+  # runtime argument that XLA can neither fold nor fuse.
+  query = query / np.sqrt(depth).astype(dtype)
   logits = jnp.einsum('...qhd,...khd->...hqk', query, key,
                       precision=precision)
   if bias is not None:
