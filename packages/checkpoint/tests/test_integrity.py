@@ -16,8 +16,11 @@ W_CHUNK = os.path.join("d", "0", "c.0.0")
 
 @pytest.fixture(autouse=True, params=["direct", "tensorstore"])
 def reader(request, monkeypatch):
-  """Every damage is detected by both readers (zarr_reader and tensorstore)."""
+  """Every damage is detected by both readers (zarr_reader and tensorstore).
+  The small test leaves get directories of their own here; damage to the
+  OCDBT database of small leaves is tested at the end."""
   monkeypatch.setattr(storage, "FAST_READ", request.param == "direct")
+  monkeypatch.setattr(storage, "SMALL_LEAF_BYTES", 0)
 
 
 @pytest.fixture
@@ -84,9 +87,10 @@ def test_damaged_metadata(ckpt, change, message):
 
 
 def test_newer_format_version(ckpt):
-  _edit(ckpt / "_METADATA", lambda d: d.replace(b'"version":1', b'"version":99'))
-  with pytest.raises(mc.CheckpointError, match=r"has format version 99, but this "
-                                               r"morphax_checkpoint reads versions up to 1"):
+  current = f'"version":{mc.layout.FORMAT_VERSION}'.encode()
+  _edit(ckpt / "_METADATA", lambda d: d.replace(current, b'"version":99'))
+  with pytest.raises(mc.CheckpointError, match=r"has format version 99, but this morphax_"
+                                               rf"checkpoint reads versions up to {mc.layout.FORMAT_VERSION}"):
     mc.restore(ckpt)
 
 
@@ -107,3 +111,48 @@ def test_metadata_never_names_code_to_run(ckpt):
   out = mc.restore(ckpt)   # type names are labels only: the node comes back as a dict
   assert isinstance(out["params"], dict)
   np.testing.assert_array_equal(out["params"]["w"], TREE["params"]["w"])
+
+
+# --- the OCDBT database of small leaves ------------------------------------------
+
+MARK = np.full(1000, 0x5A5A5A5A, np.uint32)   # a byte pattern to find in the data file
+
+
+@pytest.fixture
+def small_ckpt(tmp_path, monkeypatch):
+  monkeypatch.setattr(storage, "SMALL_LEAF_BYTES", 1 << 20)
+  path = tmp_path / "s"
+  mc.save(path, {"mark": MARK, "other": np.arange(10.0)})
+  assert sorted(os.listdir(path / "o")) == ["d", "manifest.ocdbt"]
+  return path
+
+
+def _data_files(path):
+  return [path / "o" / "d" / name for name in os.listdir(path / "o" / "d")]
+
+
+def test_small_leaves_round_trip_through_ocdbt(small_ckpt):
+  out = mc.restore(small_ckpt)
+  np.testing.assert_array_equal(out["mark"], MARK)
+  np.testing.assert_array_equal(out["other"], np.arange(10.0))
+
+
+def test_flipped_byte_in_ocdbt_data_fails_the_checksum(small_ckpt):
+  [file] = [f for f in _data_files(small_ckpt) if MARK.tobytes() in f.read_bytes()]
+  _edit(file, lambda d: d.replace(MARK.tobytes(), MARK.tobytes()[:7] + b"\0"
+                                  + MARK.tobytes()[8:]))
+  with pytest.raises(mc.CorruptCheckpointError,
+                     match=r"leaf \['mark'\] read from .*o/0 does not match its checksum"):
+    mc.restore(small_ckpt)
+
+
+@pytest.mark.parametrize("damage", ["manifest", "truncate"])
+def test_damaged_ocdbt_database_names_a_leaf_and_the_database(small_ckpt, damage):
+  if damage == "manifest":
+    os.remove(small_ckpt / "o" / "manifest.ocdbt")
+  else:
+    for file in _data_files(small_ckpt):
+      _edit(file, lambda d: d[:len(d) // 3])
+  with pytest.raises(mc.CorruptCheckpointError,
+                     match=r"leaf \['(mark|other)'\] .*s/o/[01]"):
+    mc.restore(small_ckpt)

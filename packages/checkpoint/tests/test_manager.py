@@ -126,7 +126,11 @@ def _file_size_limit(nbytes):
     resource.setrlimit(resource.RLIMIT_FSIZE, old)
 
 
-def test_full_disk_surfaces_at_the_next_call_and_loses_nothing(tmp_path):
+@pytest.mark.parametrize("small_leaf_bytes, where", [
+    (0, r"leaf \['a'\] \(d/0\)"), (1 << 20, r"the small leaves \['a'\] \(o/\)")])
+def test_full_disk_surfaces_at_the_next_call_and_loses_nothing(tmp_path, monkeypatch,
+                                                              small_leaf_bytes, where):
+  monkeypatch.setattr(mc.storage, "SMALL_LEAF_BYTES", small_leaf_bytes)
   mngr = mc.CheckpointManager(tmp_path)
   mngr.save(1, {"a": np.ones(10)})
   mngr.wait_until_finished()
@@ -134,7 +138,7 @@ def test_full_disk_surfaces_at_the_next_call_and_loses_nothing(tmp_path):
     assert mngr.save(2, {"a": np.ones(100_000)})   # the write fails in the background
     with pytest.raises(mc.AsyncSaveError,
                        match=r"background save of step 2 failed: Saving checkpoint .*2 failed "
-                             r"while writing leaf \['a'\] \(d/0\): .*Is the disk full"):
+                             rf"while writing {where}: .*Is the disk full"):
       mngr.wait_until_finished()
     with pytest.raises(OSError, match=r"Is the disk full or the directory read-only\? The "
                                       r"partial checkpoint was removed"):

@@ -14,10 +14,11 @@ import uuid
 from . import errors
 
 FORMAT_NAME = "morphax_checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2   # 2: small leaves in one OCDBT database (1 is read too)
 METADATA_FILE = "_METADATA"
 COMMIT_FILE = "_COMMIT_SUCCESS"
 DATA_DIR = "d"
+OCDBT_DIR = "o"
 LOCK_FILE = ".morphax_checkpoint.lock"
 
 _TMP_TAG = ".morphax-tmp-"
@@ -25,9 +26,10 @@ _OLD_TAG = ".morphax-old-"
 _PARTIAL = re.compile(r"^\.(?P<name>.+)(?P<tag>\.morphax-(?:tmp|old)-)(?P<pid>\d+)-[0-9a-f]+$")
 
 
-def leaf_dir(index):
-  """The data directory of leaf number `index`, relative to the checkpoint."""
-  return f"{DATA_DIR}/{index}"
+def leaf_dir(index, small=False):
+  """Where leaf number `index` lives, relative to the checkpoint: its own
+  directory, or (a `small` leaf) key `index/` of the OCDBT database."""
+  return f"{OCDBT_DIR if small else DATA_DIR}/{index}"
 
 
 def temp_path(path, tag=_TMP_TAG):

@@ -42,9 +42,12 @@ class Snapshot:
     if self._records is None:
       self._records = []
       for i, ((key, kind, count), host) in enumerate(zip(self.leaves, self.arrays)):
-        record = {"key": structure.keystr(key), "file": layout.leaf_dir(i),
+        small = storage.is_small(host)
+        record = {"key": structure.keystr(key), "file": layout.leaf_dir(i, small),
                   "shape": list(host.shape), "dtype": storage.dtype_name(host.dtype),
                   "kind": kind}
+        if small:
+          record["ocdbt"] = True
         record.update(devices.shard_record(count, host))
         self._records.append(record)
     return self._records
@@ -107,8 +110,8 @@ def write_snapshot(snap, path, *, force=False, step=None, metrics=None,
       except OSError as e:
         raise OSError(errors.WRITE_FAILED.format(
             path=path, what=f"the temporary directory {tmp}", why=e)) from e
-      crcs = storage.write_leaves(tmp, snap.arrays, [r["key"] for r in snap.records],
-                                  path, tracker, storage.new_context())
+      crcs = storage.write_leaves(tmp, snap.arrays, snap.records, path, tracker,
+                                  storage.new_context())
       records = [dict(r, crc32=c) for r, c in zip(snap.records, crcs)]
       layout.write_metadata(tmp, {
           "format": layout.FORMAT_NAME, "version": layout.FORMAT_VERSION,

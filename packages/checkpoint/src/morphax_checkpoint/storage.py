@@ -73,7 +73,10 @@ SEPARATOR = "."
 
 def new_context():
   """A tensorstore context for one save or restore (its I/O thread pool)."""
-  return ts.Context({"file_io_concurrency": {"limit": 16}})
+  # The cache keeps the OCDBT database's manifest and b-tree nodes between
+  # the opens of its leaves (1000 small leaves: 0.14 s to read instead of 0.20 s).
+  return ts.Context({"file_io_concurrency": {"limit": 16},
+                     "cache_pool": {"total_bytes_limit": 64 << 20}})
 
 
 def _chunk_shape(shape, itemsize):
@@ -84,10 +87,30 @@ def _chunk_shape(shape, itemsize):
   return [max(1, min(shape[0], rows))] + [max(1, d) for d in shape[1:]]
 
 
-def _spec(directory, index):
-  return {"driver": "zarr3",
-          "kvstore": {"driver": "file",
-                      "path": os.path.join(directory, layout.leaf_dir(index)) + "/"}}
+# Leaves under this many bytes share one OCDBT database (written in one
+# atomic transaction); larger ones get a directory each. Measured for 1000
+# leaves: 1 KB each, 0.12 s to write through OCDBT against 0.53 s as
+# directories (a file or directory costs ~0.3 ms on this machine's ext4);
+# 150 KB each, 0.47 s against 1.04 s; reading them back took about the same
+# either way (0.24 s against 0.20 s), while large leaves read ~5x faster
+# from their own files (see zarr_reader).
+SMALL_LEAF_BYTES = 1 << 20
+
+
+def is_small(array):
+  """Whether host `array` is stored in the checkpoint's OCDBT database."""
+  return array.nbytes < SMALL_LEAF_BYTES
+
+
+def _spec(directory, record):
+  """The tensorstore spec of the array that `record` describes."""
+  if record.get("ocdbt"):
+    head, key = record["file"].split("/")
+    kvstore = {"driver": "ocdbt", "path": key + "/",
+               "base": {"driver": "file", "path": os.path.join(directory, head) + "/"}}
+  else:
+    kvstore = {"driver": "file", "path": os.path.join(directory, record["file"]) + "/"}
+  return {"driver": "zarr3", "kvstore": kvstore}
 
 
 class Progress:
@@ -110,23 +133,26 @@ class Progress:
                        self.total / 1e6)
 
 
-def write_leaves(directory, arrays, names, path, progress, context):
-  """Writes host `arrays` as leaves 0..n-1 of the checkpoint being built in
-  `directory`; returns their crc32s."""
+def write_leaves(directory, arrays, records, path, progress, context):
+  """Writes host `arrays` as the leaves `records` describe into the
+  checkpoint being built in `directory`; returns their crc32s."""
   def failed(i, e):
-    what = f"leaf {names[i]} ({layout.leaf_dir(i)})"
+    what = f"leaf {records[i]['key']} ({records[i]['file']})"
     return OSError(errors.WRITE_FAILED.format(path=path, what=what, why=e))
 
+  small = [i for i, r in enumerate(records) if r.get("ocdbt")]
+  transaction = ts.Transaction(atomic=True) if small else None
   opens = []
-  for i, array in enumerate(arrays):
-    spec = _spec(directory, i)
+  for array, record in zip(arrays, records):
+    spec = _spec(directory, record)
     spec["metadata"] = {
         "shape": list(array.shape), "data_type": array.dtype.name,
         "chunk_grid": {"name": "regular", "configuration": {
             "chunk_shape": _chunk_shape(array.shape, array.dtype.itemsize)}},
         "chunk_key_encoding": {"name": "default", "configuration": {"separator": SEPARATOR}},
         "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}]}
-    opens.append(ts.open(spec, create=True, context=context))
+    opens.append(ts.open(spec, create=True, context=context,
+                         transaction=transaction if record.get("ocdbt") else None))
   writes = []
   for i, (future, array) in enumerate(zip(opens, arrays)):
     try:
@@ -141,37 +167,51 @@ def write_leaves(directory, arrays, names, path, progress, context):
       future.result()
     except Exception as e:
       raise failed(i, e) from e
-    progress.add(array.nbytes)
+    if not records[i].get("ocdbt"):
+      progress.add(array.nbytes)
+  if transaction is not None:
+    try:
+      transaction.commit_sync()
+    except Exception as e:
+      keys = [records[i]["key"] for i in small]
+      named = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+      raise OSError(errors.WRITE_FAILED.format(
+          path=path, what=f"the small leaves {named} ({layout.OCDBT_DIR}/)", why=e)) from e
+    progress.add(sum(arrays[i].nbytes for i in small))
   return crcs
 
 
 FAST_READ = True   # read our own zarr layout directly (see zarr_reader); tests turn it off
-_BATCH_BYTES = 4 << 20   # small leaves go to the reader threads in batches of about this
-
-
-_READ_THREADS = min(4, max(2, os.cpu_count() or 1))
+_BATCH_BYTES = 4 << 20   # leaves go to the reader threads in batches of about this
+_READ_THREADS = 4        # tensorstore's tasks mostly wait; zarr_reader's use the cores
+_TS_TASKS = 2            # tensorstore reads split in this many tasks (their crc32s in parallel)
 
 
 def _nbytes(record):
   return int(np.prod(record["shape"], dtype=np.int64)) * numpy_dtype(record["dtype"]).itemsize
 
 
-def _batches(records):
-  """Groups of leaf indices of about _BATCH_BYTES each (a large leaf alone)."""
+def _batches(records, indices):
+  """Groups of `indices` of about _BATCH_BYTES each (a large leaf alone)."""
   batches, current, size = [], [], 0
-  for i, r in enumerate(records):
+  for i in indices:
     current.append(i)
-    size += _nbytes(r)
+    size += _nbytes(records[i])
     if size >= _BATCH_BYTES or len(current) >= 256:
       batches.append(current)
       current, size = [], 0
   return batches + [current] if current else batches
 
 
-def _read_direct(directory, records, failed, accept):
-  """Reads leaves with zarr_reader on a few threads (reads and crc32 release
-  the GIL), largest batches first, calling `accept(i, (value, crc32))` on
-  this thread as they finish; returns the indices that need tensorstore."""
+def _read_pool(directory, records, direct, through_ts, failed, accept, context):
+  """Reads leaves on a few threads, calling `accept(i, (value, crc32))` on
+  this thread as they finish; returns the `direct` indices zarr_reader could
+  not read (a layout other than ours: tensorstore reads those).
+
+  `direct` leaves are read by zarr_reader (reads and crc32 release the
+  GIL), largest first; `through_ts` leaves by tensorstore in batches whose
+  opens and reads it overlaps on its own threads. Both run at once.
+  """
   def one(record):
     try:
       return zarr_reader.read(os.path.join(directory, record["file"]),
@@ -179,13 +219,24 @@ def _read_direct(directory, records, failed, accept):
     except (OSError, ValueError) as e:
       raise failed(record, e) from e
 
-  if not FAST_READ:
-    return list(range(len(records)))
+  def ts_batch(batch):
+    reads = _start_tensorstore(directory, records, batch, failed, context)
+    out = []
+    for i, future in reads:
+      try:
+        value = future.result()
+      except Exception as e:
+        raise failed(records[i], e) from e
+      out.append((value, checksum(value)))
+    return out
+
+  parts = [through_ts[k::_TS_TASKS] for k in range(_TS_TASKS)]
+  tasks = [(ts_batch, sorted(b)) for b in parts if b]
+  tasks += [(lambda batch: [one(records[i]) for i in batch], b) for b in
+            sorted(_batches(records, direct), key=lambda b: -_nbytes(records[b[0]]))]
   rest = []
-  batches = sorted(_batches(records), key=lambda b: -_nbytes(records[b[0]]))
-  with concurrent.futures.ThreadPoolExecutor(min(_READ_THREADS, len(batches) or 1)) as pool:
-    futures = {pool.submit(lambda batch: [one(records[i]) for i in batch], batch): batch
-               for batch in batches}
+  with concurrent.futures.ThreadPoolExecutor(min(_READ_THREADS, len(tasks) or 1)) as pool:
+    futures = {pool.submit(read, batch): batch for read, batch in tasks}
     try:
       for future in concurrent.futures.as_completed(futures):
         for i, result in zip(futures[future], future.result()):
@@ -200,15 +251,13 @@ def _read_direct(directory, records, failed, accept):
   return sorted(rest)
 
 
-def _read_tensorstore(directory, records, failed, context):
-  """(value, crc32) per leaf, read through tensorstore."""
-  def spec(record):
-    return {"driver": "zarr3", "kvstore": {
-        "driver": "file", "path": os.path.join(directory, record["file"]) + "/"}}
-
-  opens = [ts.open(spec(r), open=True, context=context) for r in records]
+def _start_tensorstore(directory, records, indices, failed, context):
+  """Starts tensorstore reads of leaves `indices`; returns (index, future) pairs."""
+  opens = [(i, ts.open(_spec(directory, records[i]), open=True, context=context))
+           for i in indices]
   reads = []
-  for record, future in zip(records, opens):
+  for i, future in opens:
+    record = records[i]
     try:
       store = future.result()
       want = (list(record["shape"]), record["dtype"])
@@ -216,17 +265,10 @@ def _read_tensorstore(directory, records, failed, context):
       if got != want:
         raise ValueError(f"the file holds {got[1]}{got[0]}, the metadata says "
                          f"{want[1]}{want[0]}")
-      reads.append(store.read())
+      reads.append((i, store.read()))
     except Exception as e:
       raise failed(record, e) from e
-  out = []
-  for record, future in zip(records, reads):
-    try:
-      value = future.result()
-    except Exception as e:
-      raise failed(record, e) from e
-    out.append((value, checksum(value)))
-  return out
+  return reads
 
 
 def read_leaves(directory, records, path, progress, context, finish=None):
@@ -252,9 +294,9 @@ def read_leaves(directory, records, path, progress, context, finish=None):
     progress.add(value.nbytes)
     out[i] = value if finish is None else finish(i, value)
 
-  rest = _read_direct(directory, records, failed, accept)
+  through_ts = [i for i, r in enumerate(records) if r.get("ocdbt") or not FAST_READ]
+  direct = sorted(set(range(len(records))) - set(through_ts))
+  rest = _read_pool(directory, records, direct, through_ts, failed, accept, context)
   if rest:
-    for i, result in zip(rest, _read_tensorstore(
-        directory, [records[i] for i in rest], failed, context)):
-      accept(i, result)
+    _read_pool(directory, records, [], rest, failed, accept, context)
   return out
