@@ -59,10 +59,6 @@ def _leaf_kind(x):
   return "numpy_scalar" if isinstance(x, np.generic) else "numpy"
 
 
-def _on_accelerator(x):
-  return any(d.platform != "cpu" for d in x.devices())
-
-
 def _to_host(x):
   if isinstance(x, morphax.Array):
     return np.asarray(x, order="C")   # Arrays are immutable: no copy needed
@@ -77,19 +73,20 @@ def snapshot(tree):
   """
   leaves = []
   node = structure.encode(tree, leaves)
-  for _, x in leaves:
+  placed = [x.devices() if isinstance(x, morphax.Array) else () for _, x in leaves]
+  for (_, x), devs in zip(leaves, placed):
     # Start every transfer before waiting for any. NB: not on CPU, where the
     # copy is a memcpy anyway and jaxlib's copy_to_host_async costs ~0.3 ms a
     # call (it tries to `import jax` each time).
-    if isinstance(x, morphax.Array) and _on_accelerator(x):
+    if any(d.platform != "cpu" for d in devs):
       x.copy_to_host_async()
   described, arrays = [], []
-  for key, x in leaves:
+  for (key, x), devs in zip(leaves, placed):
     if not storage.is_supported(x.dtype):
       raise TypeError(errors.UNSUPPORTED_DTYPE.format(
           key=structure.keystr(key), dtype=x.dtype,
           supported=", ".join(storage.SUPPORTED_DTYPES)))
-    described.append((key, _leaf_kind(x), devices.device_count_of(x)))
+    described.append((key, _leaf_kind(x), max(1, len(devs))))
     arrays.append(_to_host(x))
   return Snapshot(node, described, arrays)
 
