@@ -101,8 +101,12 @@ def gelu(x, approximate=True):
   `approximate` (the default, as in jax.nn.gelu)."""
   x = _inexact("gelu", x)
   if approximate:
+    # x * cdf with x**3 (one integer_pow, whose derivative is 3x^2), not
+    # 0.5 x (...) with x*x*x: the backward is then two fewer full-size
+    # multiplies per element, and it is JAX's formula, values included.
     c = float(np.sqrt(2 / np.pi))
-    return 0.5 * x * (1 + jnp.tanh(c * (x + 0.044715 * x * x * x)))
+    cdf = 0.5 * (1 + jnp.tanh(c * (x + 0.044715 * x ** 3)))
+    return x * cdf
   return x * (lax.erf(x / float(np.sqrt(2))) + 1) / 2
 
 
