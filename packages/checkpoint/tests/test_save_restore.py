@@ -252,3 +252,18 @@ def test_long_transfers_log_their_progress(tmp_path, monkeypatch, caplog):
   assert any(m.startswith("saved ") and ": 2.0 MB in " in m for m in messages)
   assert any(m.endswith("c: 100% (2.0 of 2.0 MB)") and m.startswith("restoring ")
              for m in messages)
+
+
+def test_small_leaves_read_as_raw_ocdbt_values_with_tensorstore_as_fallback(tmp_path, monkeypatch):
+  opened = []
+  start = mc.storage._start_tensorstore
+  monkeypatch.setattr(mc.storage, "_start_tensorstore", lambda d, records, indices, *rest: (
+      opened.extend(records[i]["key"] for i in indices), start(d, records, indices, *rest))[1])
+  tree = {"w": np.arange(12, dtype=np.int16).reshape(3, 4), "s": np.float64(1.5),
+          "z": np.zeros(5, np.float32)}   # an all-zero chunk: tensorstore stores none
+  mc.save(tmp_path / "c", tree)
+  out = mc.restore(tmp_path / "c")
+  for k in tree:
+    np.testing.assert_array_equal(out[k], tree[k])
+    assert out[k].dtype == tree[k].dtype
+  assert opened == ["['z']"]   # only the leaf with no stored chunk went through zarr

@@ -203,14 +203,52 @@ def _batches(records, indices):
   return batches + [current] if current else batches
 
 
-def _read_pool(directory, records, direct, through_ts, failed, accept, context):
+def _chunk_key(record):
+  """The OCDBT key of the only chunk of a small leaf as this package writes it."""
+  return record["file"].split("/")[1] + "/c" + "".join(SEPARATOR + "0" for _ in record["shape"])
+
+
+def _read_ocdbt_values(directory, records, batch, failed, context):
+  """(value, crc32) per OCDBT leaf of `batch`, read as the raw value of its
+  single chunk (no zarr array is opened: ~3x less CPU than tensorstore's
+  array reads), or None where the chunk is not there in our layout (an
+  all-zero chunk tensorstore left out, a foreign layout): those go through
+  tensorstore's zarr driver."""
+  head = records[batch[0]]["file"].split("/")[0]
+  try:
+    kvstore = ts.KvStore.open({"driver": "ocdbt", "base": {
+        "driver": "file", "path": os.path.join(directory, head) + "/"}},
+        context=context).result()
+    reads = [(i, kvstore.read(_chunk_key(records[i]))) for i in batch]
+  except Exception as e:
+    raise failed(records[batch[0]], e) from e
+  out = []
+  for i, future in reads:
+    try:
+      result = future.result()
+    except Exception as e:
+      raise failed(records[i], e) from e
+    value = zarr_reader.aligned_empty(tuple(records[i]["shape"]),
+                                      numpy_dtype(records[i]["dtype"]))
+    data = result.value if result.state == "value" else b""
+    if len(data) != value.nbytes or not data:
+      out.append(None)
+      continue
+    value.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, np.uint8)
+    out.append((value, zlib.crc32(data)))
+  return out
+
+
+def _read_pool(directory, records, direct, through_ts, failed, accept, context,
+               raw_ocdbt=True):
   """Reads leaves on a few threads, calling `accept(i, (value, crc32))` on
-  this thread as they finish; returns the `direct` indices zarr_reader could
-  not read (a layout other than ours: tensorstore reads those).
+  this thread as they finish; returns the indices it could not read (a
+  layout other than ours: tensorstore's zarr driver reads those).
 
   `direct` leaves are read by zarr_reader (reads and crc32 release the
   GIL), largest first; `through_ts` leaves by tensorstore in batches whose
-  opens and reads it overlaps on its own threads. Both run at once.
+  reads it overlaps on its own threads (OCDBT leaves, with `raw_ocdbt`, as
+  raw chunk values). Both run at once.
   """
   def one(record):
     try:
@@ -220,6 +258,8 @@ def _read_pool(directory, records, direct, through_ts, failed, accept, context):
       raise failed(record, e) from e
 
   def ts_batch(batch):
+    if raw_ocdbt and all(records[i].get("ocdbt") for i in batch):
+      return _read_ocdbt_values(directory, records, batch, failed, context)
     reads = _start_tensorstore(directory, records, batch, failed, context)
     out = []
     for i, future in reads:
@@ -296,7 +336,8 @@ def read_leaves(directory, records, path, progress, context, finish=None):
 
   through_ts = [i for i, r in enumerate(records) if r.get("ocdbt") or not FAST_READ]
   direct = sorted(set(range(len(records))) - set(through_ts))
-  rest = _read_pool(directory, records, direct, through_ts, failed, accept, context)
+  rest = _read_pool(directory, records, direct, through_ts, failed, accept, context,
+                    raw_ocdbt=FAST_READ)
   if rest:
-    _read_pool(directory, records, [], rest, failed, accept, context)
+    _read_pool(directory, records, [], rest, failed, accept, context, raw_ocdbt=False)
   return out
