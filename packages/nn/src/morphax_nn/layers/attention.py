@@ -8,6 +8,7 @@ import numpy as np
 
 import morphax.numpy as jnp
 from morphax import lax
+from morphax.nn import softmax
 import morphax_rng as random
 
 from .. import initializers
@@ -58,9 +59,10 @@ def dot_product_attention_weights(query, key, bias=None, mask=None,
     logits = jnp.where(mask, logits, big_neg)
   if force_fp32_for_softmax and dtype != jnp.float32:
     logits = logits.astype(jnp.float32)
-  # The max is a constant shift (softmax ignores it): no gradient through it.
-  weights = jnp.exp(logits - lax.stop_gradient(jnp.max(logits, axis=-1, keepdims=True)))
-  weights = (weights / jnp.sum(weights, axis=-1, keepdims=True)).astype(dtype)
+  # morphax.nn.softmax: the max shift under stop_gradient and a custom JVP
+  # (y * (t - sum(y * t))), so the backward has no compare/select masks
+  # and no full-size divisions.
+  weights = softmax(logits, axis=-1).astype(dtype)
   if module is not None:
     module.sow('intermediates', 'attention_weights', weights)
   if not deterministic and dropout_rate > 0.0:
