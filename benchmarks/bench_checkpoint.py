@@ -38,38 +38,48 @@ def fsync_dir_files(directory):
     os.close(fd)
 
 
-def bench_numpy(arrays, directory, fsync):
-  os.makedirs(directory)
+def _seconds(fn):
   start = time.perf_counter()
+  fn()
+  return time.perf_counter() - start
+
+
+def _numpy_save(arrays, directory, fsync):
+  os.makedirs(directory)
   for i, a in enumerate(arrays):
     np.save(os.path.join(directory, f"{i}.npy"), a)
   if fsync:
     fsync_dir_files(directory)
-  save = time.perf_counter() - start
-  os.sync()   # loads do not compete with the writeback of the save
-  start = time.perf_counter()
-  out = [np.load(os.path.join(directory, f"{i}.npy")) for i in range(len(arrays))]
-  load = time.perf_counter() - start
-  assert all(np.array_equal(a, b) for a, b in zip(arrays[:3], out[:3]))
-  shutil.rmtree(directory)
-  return save, load
 
 
-def bench_ours(device_tree, host_tree, directory):
-  start = time.perf_counter()
-  mc.save(directory, device_tree)
-  save = time.perf_counter() - start
-  os.sync()
-  start = time.perf_counter()
-  out = mc.restore(directory, target=host_tree)        # onto the host (numpy)
-  load_host = time.perf_counter() - start
-  start = time.perf_counter()
-  out_dev = mc.restore(directory)                      # onto the device (Arrays)
-  load_dev = time.perf_counter() - start
-  assert np.array_equal(flat(out)[0], flat(host_tree)[0])
-  assert np.array_equal(np.asarray(flat(out_dev)[-1]), flat(host_tree)[-1])
-  shutil.rmtree(directory)
-  return save, load_host, load_dev
+def bench_saves(arrays, device_tree, root):
+  """(numpy.save, numpy.save + fsync, mc.save) seconds, each to a fresh directory."""
+  times = []
+  for name, save in [("np", lambda d: _numpy_save(arrays, d, fsync=False)),
+                     ("np_sync", lambda d: _numpy_save(arrays, d, fsync=True)),
+                     ("mc", lambda d: mc.save(d, device_tree))]:
+    directory = os.path.join(root, name)
+    os.sync()   # no writeback of an earlier run competes
+    times.append(_seconds(lambda: save(directory)))
+    shutil.rmtree(directory)
+  return times
+
+
+def bench_loads(arrays, host_tree, np_dir, mc_dir):
+  """(numpy.load, mc.restore -> numpy, mc.restore -> Arrays) seconds, from
+  the page cache; each result is kept until its clock stops, then dropped."""
+  def numpy_load():
+    out = [np.load(os.path.join(np_dir, f"{i}.npy")) for i in range(len(arrays))]
+    assert all(np.array_equal(a, b) for a, b in zip(arrays[:3], out[:3]))
+
+  def to_host():
+    out = mc.restore(mc_dir, target=host_tree)
+    assert np.array_equal(flat(out)[0], flat(host_tree)[0])
+
+  def to_arrays():
+    out = mc.restore(mc_dir)
+    assert np.array_equal(np.asarray(flat(out)[-1]), flat(host_tree)[-1])
+  return [_seconds(fn) for fn in (numpy_load, to_host, to_arrays)]
 
 
 def bench_async(host_tree, directory):
@@ -97,7 +107,7 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--gb", type=float, default=1.0, help="pytree size in GB")
   parser.add_argument("--dir", default="/tmp", help="where to write (same disk for both)")
-  parser.add_argument("--repeats", type=int, default=2, help="runs of each; the best counts")
+  parser.add_argument("--repeats", type=int, default=5, help="runs of each; the best counts")
   args = parser.parse_args()
   rng = np.random.default_rng(0)
   host_tree = make_tree(int(args.gb * 1e9), rng)
@@ -108,11 +118,14 @@ def main():
   print(f"pytree: {len(arrays)} leaves, {nbytes / 1e9:.2f} GB; directory {root}")
   try:
     best = lambda runs: [min(column) for column in zip(*runs)]
-    np_save, np_load, np_save_sync, save, load_host, load_dev = best(
-        bench_numpy(arrays, os.path.join(root, "np"), fsync=False)
-        + bench_numpy(arrays, os.path.join(root, "np_sync"), fsync=True)[:1]
-        + bench_ours(device_tree, host_tree, os.path.join(root, "mc"))
-        for _ in range(args.repeats))
+    np_save, np_save_sync, save = best(
+        bench_saves(arrays, device_tree, root) for _ in range(args.repeats))
+    np_dir, mc_dir = os.path.join(root, "np_files"), os.path.join(root, "mc_files")
+    _numpy_save(arrays, np_dir, fsync=False)
+    mc.save(mc_dir, device_tree)
+    os.sync()
+    np_load, load_host, load_dev = best(   # alternating, so load changes hit all three
+        bench_loads(arrays, host_tree, np_dir, mc_dir) for _ in range(args.repeats))
     d2h, blocked, background = best(
         bench_async(host_tree, os.path.join(root, "mgr")) for _ in range(args.repeats))
   finally:
