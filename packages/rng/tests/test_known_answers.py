@@ -16,7 +16,10 @@ ROWS = DATA["rows"]
 # multivariate_normal's values go through core's cholesky/eigh/svd, which
 # differ from JAX's LAPACK-based CPU kernels in the last ulp (core's
 # cholesky lowers to stablehlo.cholesky); its normals are checked bit for bit.
-APPROX = {"multivariate_normal"}
+# orthogonal's QR differs in the last ulp between CPUs for JAX itself (the
+# vectors' row seed0-m=5 [1, 4]: -0.63244253 on the machine that made them,
+# -0.63244247 from jax 0.10.2 and from morphax on an AVX-512 EPYC).
+APPROX = {"multivariate_normal", "orthogonal"}
 
 
 def _decode(x):
