@@ -208,6 +208,17 @@ def _chunk_key(record):
   return record["file"].split("/")[1] + "/c" + "".join(SEPARATOR + "0" for _ in record["shape"])
 
 
+def _waited(reads, records, failed):
+  """(index, result) for each (index, future) of `reads`, in order; a failed
+  read raises `failed` naming its leaf."""
+  for i, future in reads:
+    try:
+      result = future.result()
+    except Exception as e:
+      raise failed(records[i], e) from e
+    yield i, result
+
+
 def _read_ocdbt_values(directory, records, batch, failed, context):
   """(value, crc32) per OCDBT leaf of `batch`, read as the raw value of its
   single chunk (no zarr array is opened: ~3x less CPU than tensorstore's
@@ -223,11 +234,7 @@ def _read_ocdbt_values(directory, records, batch, failed, context):
   except Exception as e:
     raise failed(records[batch[0]], e) from e
   out = []
-  for i, future in reads:
-    try:
-      result = future.result()
-    except Exception as e:
-      raise failed(records[i], e) from e
+  for i, result in _waited(reads, records, failed):
     value = zarr_reader.aligned_empty(tuple(records[i]["shape"]),
                                       numpy_dtype(records[i]["dtype"]))
     data = result.value if result.state == "value" else b""
@@ -261,14 +268,7 @@ def _read_pool(directory, records, direct, through_ts, failed, accept, context,
     if raw_ocdbt and all(records[i].get("ocdbt") for i in batch):
       return _read_ocdbt_values(directory, records, batch, failed, context)
     reads = _start_tensorstore(directory, records, batch, failed, context)
-    out = []
-    for i, future in reads:
-      try:
-        value = future.result()
-      except Exception as e:
-        raise failed(records[i], e) from e
-      out.append((value, checksum(value)))
-    return out
+    return [(value, checksum(value)) for _, value in _waited(reads, records, failed)]
 
   parts = [through_ts[k::_TS_TASKS] for k in range(_TS_TASKS)]
   tasks = [(ts_batch, sorted(b)) for b in parts if b]
