@@ -102,12 +102,19 @@ def is_small(array):
   return array.nbytes < SMALL_LEAF_BYTES
 
 
+def _ocdbt(directory, record):
+  """(kvstore spec of the OCDBT database holding `record`'s leaf, the leaf's
+  key prefix in it)."""
+  head, key = record["file"].split("/")
+  return {"driver": "ocdbt", "base": {
+      "driver": "file", "path": os.path.join(directory, head) + "/"}}, key + "/"
+
+
 def _spec(directory, record):
   """The tensorstore spec of the array that `record` describes."""
   if record.get("ocdbt"):
-    head, key = record["file"].split("/")
-    kvstore = {"driver": "ocdbt", "path": key + "/",
-               "base": {"driver": "file", "path": os.path.join(directory, head) + "/"}}
+    kvstore, prefix = _ocdbt(directory, record)
+    kvstore = dict(kvstore, path=prefix)
   else:
     kvstore = {"driver": "file", "path": os.path.join(directory, record["file"]) + "/"}
   return {"driver": "zarr3", "kvstore": kvstore}
@@ -203,11 +210,6 @@ def _batches(records, indices):
   return batches + [current] if current else batches
 
 
-def _chunk_key(record):
-  """The OCDBT key of the only chunk of a small leaf as this package writes it."""
-  return record["file"].split("/")[1] + "/c" + "".join(SEPARATOR + "0" for _ in record["shape"])
-
-
 def _waited(reads, records, failed):
   """(index, result) for each (index, future) of `reads`, in order; a failed
   read raises `failed` naming its leaf."""
@@ -225,12 +227,13 @@ def _read_ocdbt_values(directory, records, batch, failed, context):
   array reads), or None where the chunk is not there in our layout (an
   all-zero chunk tensorstore left out, a foreign layout): those go through
   tensorstore's zarr driver."""
-  head = records[batch[0]]["file"].split("/")[0]
+  def chunk_key(record):   # a single chunk: c.0.0 for a 2-d leaf, c for a scalar
+    return _ocdbt(directory, record)[1] + "c" + "".join(SEPARATOR + "0" for _ in record["shape"])
+
   try:
-    kvstore = ts.KvStore.open({"driver": "ocdbt", "base": {
-        "driver": "file", "path": os.path.join(directory, head) + "/"}},
-        context=context).result()
-    reads = [(i, kvstore.read(_chunk_key(records[i]))) for i in batch]
+    kvstore = ts.KvStore.open(_ocdbt(directory, records[batch[0]])[0],
+                              context=context).result()
+    reads = [(i, kvstore.read(chunk_key(records[i]))) for i in batch]
   except Exception as e:
     raise failed(records[batch[0]], e) from e
   out = []
@@ -238,7 +241,7 @@ def _read_ocdbt_values(directory, records, batch, failed, context):
     value = zarr_reader.aligned_empty(tuple(records[i]["shape"]),
                                       numpy_dtype(records[i]["dtype"]))
     data = result.value if result.state == "value" else b""
-    if len(data) != value.nbytes or not data:
+    if not data or len(data) != value.nbytes:
       out.append(None)
       continue
     value.reshape(-1).view(np.uint8)[:] = np.frombuffer(data, np.uint8)
